@@ -1,0 +1,34 @@
+"""patientflow: discrete-event simulation of the whole emergency patient journey.
+
+From the emergency call to the ambulance, the emergency department, the ward and discharge,
+patientflow walks simulated patients through every *moment of truth* and measures each wait
+against its target. Heavy libraries are imported where they are used, so ``import patientflow``
+stays light.
+
+    import patientflow as pf
+    sc = pf.load_scenario("scenarios/baseline.yaml")
+    res = pf.simulate(sc, replications=20, seed=1)
+    res.summary()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["load_scenario", "simulate", "Scenario", "Results", "ScenarioError", "__version__"]
+
+if TYPE_CHECKING:
+    from .errors import ScenarioError
+    from .results import Results, simulate
+    from .scenario import Scenario, load_scenario
+
+_WHERE = {"load_scenario": "scenario", "Scenario": "scenario", "simulate": "results",
+          "Results": "results", "ScenarioError": "errors"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        from importlib import import_module
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'patientflow' has no attribute {name!r}")

@@ -1,0 +1,283 @@
+"""Reading scenario files: YAML with line numbers, ``extends:``, and errors a planner can locate.
+
+A scenario file may ``extends:`` another (a path relative to itself). The parent is read first
+and the child's values override it: mappings merge key by key, lists are replaced whole, except
+that a pathway may be patched step by step by writing it as a mapping of step names::
+
+    extends: baseline.yaml
+    resources:
+      triage_nurse: {roster: {"07:00-19:00": 3, "19:00-07:00": 2}}
+    pathways:
+      ed: {triage: {takes: exponential(4min)}}     # only this step's duration changes
+
+Every value remembers the file and line it came from, so each error names them. YAML is read
+safely: tags (``!!python/object`` and the like) are refused, never constructed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import Problem, ScenarioError
+
+Path_ = tuple  # a key path into the scenario tree: ("pathways", "ed", 0, "triage", "use")
+Location = tuple[str, int]  # (file, line)
+
+
+class _Source:
+    """One file's plain tree, the line of every key in it, and the files it references."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.locations: dict[Path_, Location] = {}
+        self.problems: list[Problem] = []
+        self.data: Any = None
+        self.references: list[Path] = []
+
+    def read(self) -> None:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        name = str(self.path)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(name, 1, "file", f"cannot read: {exc}"))
+            return
+        try:
+            tree = YAML(typ="rt", pure=True).load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            self.problems.append(Problem(name, line, "yaml", f"{exc.problem or exc}".strip()))
+            return
+        except YAMLError as exc:
+            self.problems.append(Problem(name, 1, "yaml", str(exc).splitlines()[0]))
+            return
+        if tree is None:
+            tree = {}
+        if not isinstance(tree, dict):
+            self.problems.append(Problem(name, 1, "file", "a scenario file is a mapping of keys such as name, demand, pathways"))
+            return
+        self.data = self._plain(tree, (), 1)
+
+    def _plain(self, node: Any, path: Path_, line: int) -> Any:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
+        if isinstance(node, TaggedScalar) or getattr(getattr(node, "tag", None), "value", None):
+            tag = node.tag.value if hasattr(node.tag, "value") else node.tag
+            if tag and not str(tag).startswith("tag:yaml.org,2002:") and str(tag) not in ("!", None):
+                self.problems.append(Problem(str(self.path), line, _key(path),
+                                             f"YAML tag {tag} is not allowed in a scenario (nothing was run)"))
+                return None
+        if isinstance(node, CommentedMap):
+            out = {}
+            for key, value in node.items():
+                key_line = node.lc.key(key)[0] + 1
+                sub = (*path, key)
+                self.locations[sub] = (str(self.path), key_line)
+                out[key] = self._plain(value, sub, key_line)
+            return out
+        if isinstance(node, CommentedSeq):
+            out_list = []
+            for i, value in enumerate(node):
+                item_line = node.lc.item(i)[0] + 1
+                sub = (*path, i)
+                self.locations[sub] = (str(self.path), item_line)
+                out_list.append(self._plain(value, sub, item_line))
+            return out_list
+        if isinstance(node, str):
+            return self._resolve_file(str(node))
+        if hasattr(node, "real") and not isinstance(node, (bool, int, float)):
+            return float(node)  # ruamel's ScalarFloat and the like
+        return node
+
+    _FILE = re.compile(r"([^\s(),]+\.(?:csv|txt))", re.I)
+
+    def _resolve_file(self, text: str) -> str:
+        """Make CSV references relative to the file that names them."""
+        def absolute(match: re.Match) -> str:
+            ref = Path(match.group(1))
+            full = ref if ref.is_absolute() else (self.path.parent / ref)
+            self.references.append(full)
+            return str(full)
+        return self._FILE.sub(absolute, text)
+
+
+def _key(path: Path_) -> str:
+    return ".".join(str(p) for p in path) if path else "file"
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
+        return out
+    if _is_pathway(base) and isinstance(over, dict):
+        steps = [dict(step) for step in base]
+        for name, patch in over.items():
+            for step in steps:
+                if name in step:
+                    step[name] = _merge(step[name], patch)
+                    break
+            else:
+                steps.append({name: copy.deepcopy(patch)})  # an unknown step is reported by checks
+        return steps
+    return copy.deepcopy(over)
+
+
+def _is_pathway(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(s, dict) and len(s) == 1 for s in value)
+
+
+def _translate(path: Path_, tree: Any) -> Path_:
+    """A child's path (which may name a step) as a path into the merged tree (step index)."""
+    out: list = []
+    node = tree
+    for part in path:
+        if isinstance(node, list) and isinstance(part, str):
+            index = next((i for i, s in enumerate(node) if isinstance(s, dict) and part in s), None)
+            if index is None:
+                return tuple(out)
+            out.extend([index, part])
+            node = node[index][part]
+            continue
+        out.append(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
+class Located:
+    """The merged tree of a scenario with the file and line of every key in it."""
+
+    def __init__(self, data: dict, locations: dict[Path_, Location], files: list[Path], main: Path):
+        self.data = data
+        self.locations = locations
+        self.files = files
+        self.main = main
+
+    def where(self, path: Path_) -> Location:
+        """The location of ``path``, or of its nearest located parent."""
+        path = tuple(path)
+        while path:
+            if path in self.locations:
+                return self.locations[path]
+            path = path[:-1]
+        return (str(self.main), 1)
+
+    def problem(self, path: Path_, message: str, severity: str = "error") -> Problem:
+        file, line = self.where(path)
+        return Problem(file, line, _key(path), message, severity)
+
+
+def read_located(path: str | Path) -> Located:
+    """Read a scenario file and every file it ``extends``, merged, with locations."""
+    path = Path(path)
+    chain: list[_Source] = []
+    seen: list[Path] = []
+    problems: list[Problem] = []
+    current: Path | None = path
+    child: _Source | None = None
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in seen:
+            cycle = " -> ".join(p.name for p in [*seen, resolved])
+            problems.append(Problem(str(child.path), child.locations.get(("extends",), ("", 1))[1],
+                                    "extends", f"extends makes a cycle: {cycle}"))
+            break
+        seen.append(resolved)
+        if not current.is_file():
+            if child is None:
+                raise ScenarioError([Problem(str(current), 1, "file", "scenario file not found")])
+            problems.append(Problem(str(child.path), child.locations.get(("extends",), ("", 1))[1],
+                                    "extends", f"file not found: {current}"))
+            break
+        source = _Source(current)
+        source.read()
+        problems.extend(source.problems)
+        if source.data is None:
+            break
+        chain.append(source)
+        parent = source.data.get("extends")
+        if parent is not None and not isinstance(parent, str):
+            problems.append(Problem(str(current), source.locations.get(("extends",), ("", 1))[1],
+                                    "extends", "extends names one scenario file"))
+            parent = None
+        current = (current.parent / parent) if parent else None
+        child = source
+    if problems:
+        raise ScenarioError(problems)
+    data: Any = {}
+    locations: dict[Path_, Location] = {}
+    for source in reversed(chain):  # the furthest parent first
+        merged = _merge(data, source.data)
+        for sub, loc in source.locations.items():
+            locations[_translate(sub, merged)] = loc
+        data = merged
+    data.pop("extends", None)
+    files = [s.path for s in chain] + [r for s in chain for r in s.references]
+    return Located(data, locations, files, path)
+
+
+def scenario_hash(located: Located) -> str:
+    """A fingerprint of what a scenario says: its merged values and the files they reference."""
+    digest = hashlib.sha256(json.dumps(located.data, sort_keys=True, default=str).encode())
+    for ref in sorted({str(p) for p in located.files[1:]}):
+        p = Path(ref)
+        digest.update(p.read_bytes() if p.is_file() else b"")
+    return digest.hexdigest()[:16]
+
+
+def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple, list[str]]) -> list[Problem]:
+    """Translate a pydantic ``ValidationError`` into located problems with hints."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))) and p not in (
+            "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str"))
+        message = item["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        if item["type"] == "extra_forbidden":
+            known = model_fields.get(_shape(loc[:-1]), [])
+            close = get_close_matches(str(loc[-1]), known, n=1)
+            message = f"unknown key {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                    (f"; expected one of {', '.join(known)}" if known else ""))
+        elif item["type"] == "missing":
+            message = f"missing required key {loc[-1]!r}"
+        elif item["type"] == "string_pattern_mismatch":
+            message = "names use letters, digits and _ and start with a letter"
+        problems.append(located.problem(loc, message))
+    return problems
+
+
+def _shape(loc: tuple) -> tuple:
+    """A location's shape for looking up the keys its model knows (names become ``*``)."""
+    shape: list = []
+    top = {"demand": 1, "resources": 1, "moments": 1, "stages": 1}
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        shape.append(part)
+        if part in top and len(shape) == 1:
+            if i + 1 < len(parts):
+                shape.append("*")
+                i += 1
+        elif part == "pathways" and len(shape) == 1:
+            if i + 3 < len(parts):
+                shape.extend(["*", "*", "*"])
+                i += 3
+            else:
+                return tuple(shape + ["*"] * (len(parts) - i - 1))
+        i += 1
+    return tuple(shape)

@@ -1,0 +1,156 @@
+"""The scenario as the engine reads it: every name resolved to an index.
+
+Built by :mod:`patientflow.compiling`. The engine reads only this model; it never sees a stage,
+step or resource by its name, so everything domain-specific stays in the scenario file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .distributions import Distribution
+from .schema import ScenarioSpec
+from .targets import Tier
+
+DEFAULT_OUTCOME = "completed"
+EXIT = -1  # ``then`` targets below 0 are exits: outcome code = -2 - target
+
+
+@dataclass
+class Varying:
+    """A value that may depend on one attribute: ``cases[code]``, ``other`` for the rest."""
+
+    attribute: int  # -1: the same for everyone
+    cases: dict[int, Any]
+    other: Any
+
+    def get(self, attrs: list[int]) -> Any:
+        if self.attribute < 0:
+            return self.other
+        return self.cases.get(attrs[self.attribute], self.other)
+
+
+@dataclass
+class Assignment:
+    attribute: int
+    mix: Varying  # of (codes, cumulative shares)
+    purpose: str
+
+
+@dataclass
+class BranchModel:
+    attribute: int  # the attribute recording the option taken (named after the step)
+    table: Varying  # of cumulative shares over options
+    targets: list[int]  # per option: the next step, or an exit
+    codes: list[int]  # per option: its value of ``attribute``
+    purpose: str
+
+
+@dataclass
+class Step:
+    index: int
+    name: str
+    pathway: str
+    queued: int
+    start: int
+    end: int
+    marks: list[int]
+    acquire: list[int]
+    release_after_use: list[int]
+    release: list[int]
+    after: Distribution | None
+    takes: Varying | None
+    priority: int  # attribute ordering the queues of this step, -1: the resources' own order
+    patience: Varying | None
+    gives_up_as: int
+    wait_until: np.ndarray | None  # cumulative shares over 24 hours
+    assign: list[Assignment]
+    branch: BranchModel | None
+    then: int
+
+
+@dataclass
+class Resource:
+    index: int
+    name: str
+    count: float | None
+    capacity_by_minute: np.ndarray | None  # rostered staff per minute of the week (10080 values)
+    cost_per_hour: float
+    queue_attribute: int  # -1: first come, first served
+    initial_occupied: float
+    initial_enter: int  # step index, -1: none
+    initial_remaining: Distribution | None
+
+    def capacity_at(self, minute_of_week: int) -> float:
+        if self.capacity_by_minute is None:
+            return float(self.count)  # type: ignore[arg-type]
+        return float(self.capacity_by_minute[minute_of_week % 10080])
+
+    @property
+    def change_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes of the week where the roster changes, and the staff from then on."""
+        cap = self.capacity_by_minute
+        assert cap is not None
+        where = np.flatnonzero(np.diff(np.concatenate([[cap[-1]], cap])) != 0)
+        return where, cap[where]
+
+
+@dataclass
+class Stream:
+    index: int
+    name: str
+    first_step: int
+    rate_by_hour_of_week: np.ndarray | None  # arrivals per minute, 168 values
+    at: np.ndarray | None
+    every: float | None
+    start: float
+    fixed_attributes: list[tuple[int, int]]
+    mixes: list[Assignment]
+
+
+@dataclass
+class Moment:
+    name: str
+    stage: str
+    kind: str
+    start_event: int
+    end_event: int  # -1 for share moments
+    outcomes: list[int]
+    tiers: dict[int | None, tuple[Tier, ...]]  # by group code (None: every group)
+    critical: bool
+    streams: list[int] | None
+    filters: list[tuple[int, list[int]]]
+    by: int  # attribute index, -1: one group
+    title: str
+
+
+@dataclass
+class Model:
+    """Everything the engine needs, by index."""
+
+    spec: ScenarioSpec
+    attributes: list[str]
+    values: list[list[str]]  # labels per attribute, in queue/priority order
+    events: list[str]
+    outcomes: list[str]
+    resources: list[Resource]
+    steps: list[Step]
+    streams: list[Stream]
+    moments: list[Moment]
+    stages: list[tuple[str, str]]
+    reachable_steps: list[set[int]] = field(default_factory=list)
+    reachable_outcomes: list[set[int]] = field(default_factory=list)
+
+    @property
+    def length(self) -> float:
+        return self.spec.run.length
+
+    @property
+    def warm_up(self) -> float:
+        return self.spec.run.warm_up
+
+    def event(self, name: str) -> int:
+        return self.events.index(name)

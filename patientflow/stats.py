@@ -1,0 +1,76 @@
+"""Statistics across replications: means with t-intervals, and the summary table.
+
+Every statistic is first computed per replication; the summary gives the mean of the
+per-replication values and a 95 % t-interval across replications (DESIGN §4, §5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SUMMARY_COLUMNS = [
+    "moment", "stage", "kind", "group", "critical", "unit", "n", "n_open", "mean", "mean_ci_low",
+    "mean_ci_high", "p50", "p90", "p90_ci_low", "p90_ci_high", "p95", "tier", "target",
+    "target_share", "within_target", "within_target_ci_low", "within_target_ci_high", "met",
+    "replications", "title",
+]
+
+
+def t_interval(values: np.ndarray, confidence: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and two-sided t-interval of ``values`` along ``axis``, ignoring NaN."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    count = np.sum(~np.isnan(values), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, np.nansum(values, axis=axis) / np.maximum(count, 1), np.nan)
+        dev = values - np.expand_dims(mean, axis)
+        var = np.nansum(dev * dev, axis=axis) / np.maximum(count - 1, 1)
+        half = stats.t.ppf(0.5 + confidence / 2, np.maximum(count - 1, 1)) * np.sqrt(var / np.maximum(count, 1))
+    half = np.where(count > 1, half, np.nan)
+    return mean, mean - half, mean + half
+
+
+def summary_table(rows, per_replication: np.ndarray):
+    """The summary DataFrame from the rows and a (replications, rows, STATS) array."""
+    import pandas as pd
+
+    from .moments import STATS
+
+    col = {name: i for i, name in enumerate(STATS)}
+    mean, low, high = t_interval(per_replication, axis=0)
+    valid = np.sum(~np.isnan(per_replication[:, :, col["n"]]), axis=0)
+    records = []
+    for i, row in enumerate(rows):
+        tier = row.tier
+        within = mean[i, col["within_target"]]
+        est_mean = mean[i, col["mean"]]
+        met = None
+        if tier is not None:
+            if tier.kind == "within":
+                met = within >= tier.share - 1e-12 if not np.isnan(within) else None
+            elif tier.kind == "mean":
+                met = est_mean <= tier.threshold + 1e-12 if not np.isnan(est_mean) else None
+            elif tier.kind == "at_most":
+                met = within <= tier.share + 1e-12 if not np.isnan(within) else None
+            else:
+                met = within >= tier.share - 1e-12 if not np.isnan(within) else None
+        records.append({
+            "moment": row.moment, "stage": row.stage, "kind": row.kind, "group": row.group,
+            "critical": row.critical, "unit": row.unit,
+            "n": mean[i, col["n"]], "n_open": mean[i, col["n_open"]],
+            "mean": est_mean, "mean_ci_low": low[i, col["mean"]], "mean_ci_high": high[i, col["mean"]],
+            "p50": mean[i, col["p50"]], "p90": mean[i, col["p90"]],
+            "p90_ci_low": low[i, col["p90"]], "p90_ci_high": high[i, col["p90"]],
+            "p95": mean[i, col["p95"]],
+            "tier": tier.text if tier is not None else "",
+            "target": tier.target_value if tier is not None else np.nan,
+            "target_share": tier.share if tier is not None and tier.share is not None else np.nan,
+            "within_target": within if tier is not None else np.nan,
+            "within_target_ci_low": low[i, col["within_target"]] if tier is not None else np.nan,
+            "within_target_ci_high": high[i, col["within_target"]] if tier is not None else np.nan,
+            "met": met, "replications": int(valid[i]), "title": row.title,
+        })
+    frame = pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)
+    frame["met"] = frame["met"].astype("boolean")
+    return frame
