@@ -1,0 +1,126 @@
+"""The wait-time report: one self-contained HTML file (plotly.js inlined, no network needed).
+
+It shows, stage by stage along the service cycle, how each moment of truth meets its target, and
+the summary table with every number of summary.csv. All scenario text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+
+
+def _fmt(value, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "share":
+        return f"{100 * value:.1f} %"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    return f"{value:,.1f}"
+
+
+def stage_figure(stage_title: str, rows):
+    """Share within target (or mean against target) of each moment row of one stage."""
+    import plotly.graph_objects as go
+
+    labels, values, lows, highs, targets, colours, texts = [], [], [], [], [], [], []
+    for _, r in rows.iterrows():
+        label = r["title"] + ("" if r["group"] == "all" else f" ({r['group']})") + (f" · {r['tier']}" if r["tier"] else "")
+        if r["kind"] == "duration" and r["tier"] and not str(r["tier"]).lower().startswith("mean"):
+            value, low, high, target = r["within_target"], r["within_target_ci_low"], r["within_target_ci_high"], r["target_share"]
+            text = f"{100 * value:.1f} % within {r['target']:g} min"
+        elif r["kind"] == "duration":
+            value, low, high, target = r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target"]
+            text = f"mean {value:.1f} min"
+        else:
+            value, low, high, target = r["within_target"] if r["tier"] else r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target_share"]
+            text = f"{100 * value:.1f} %" if value == value else "–"
+        labels.append(html.escape(label))
+        values.append(value)
+        lows.append(value - low if low == low else 0)
+        highs.append(high - value if high == high else 0)
+        targets.append(target)
+        met = r["met"]
+        colours.append("#9aa5b1" if met is None or met is np.nan or str(met) == "<NA>" else ("#2e7d32" if bool(met) else "#c62828"))
+        texts.append(text)
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto",
+                error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows},
+                name="estimate (95 % CI)")
+    fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": "line-ns-open", "size": 18, "color": "black"},
+                    name="target")
+    fig.update_layout(title=html.escape(stage_title), height=120 + 40 * len(labels), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      yaxis={"automargin": True, "autorange": "reversed"}, showlegend=True, template="plotly_white")
+    return fig
+
+
+def render(results, run_meta: dict) -> str:
+    """The report as an HTML string."""
+    import plotly.io as pio
+
+    scenario = results.scenario
+    summary = results.summary()
+    model = scenario.model
+    parts = []
+    first = True
+    for stage, title in model.stages:
+        rows = summary[summary["stage"] == stage]
+        if rows.empty:
+            continue
+        fig = stage_figure(title, rows)
+        parts.append(pio.to_html(fig, include_plotlyjs=True if first else False, full_html=False,
+                                 config={"displaylogo": False}))
+        first = False
+    table = _table(summary)
+    overloaded = ""
+    if results.overloaded:
+        overloaded = (f"<p class='warn'>Replications {', '.join(map(str, results.overloaded))} stopped early: "
+                      "more patients inside than the bound (the system is overloaded).</p>")
+    esc = html.escape
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(scenario.name)} — wait-time report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }}
+th:nth-child(-n+3), td:nth-child(-n+3) {{ text-align: left; }}
+.met {{ color: #2e7d32; font-weight: 600; }} .missed {{ color: #c62828; font-weight: 600; }}
+.warn {{ background: #fff3cd; padding: 0.5em; }}
+</style></head><body>
+<h1>{esc(scenario.name)}</h1>
+<p>{esc(scenario.spec.description)}</p>
+<p>{len(results.replications)} replications, seed {results.seed}, run length {run_meta['length_minutes'] / 1440:g} days
+after a warm-up of {run_meta['warm_up_minutes'] / 1440:g} days; scenario hash {esc(run_meta['scenario_hash'])}.
+Each figure is the mean over replications with its 95 % confidence interval; the black mark is the target.</p>
+{overloaded}
+<h2>Moments of truth, stage by stage</h2>
+{''.join(parts)}
+<h2>Summary</h2>
+{table}
+<h2>Method</h2>
+<p>Discrete-event simulation (SimPy). Counted patients are those whose starting event falls after the warm-up.
+Random streams: {esc(run_meta['random_streams'])}. Software: {esc(', '.join(f'{k} {v}' for k, v in run_meta['versions'].items()))}.
+Run time {run_meta['run_seconds']:.1f} s.</p>
+</body></html>
+"""
+
+
+def _table(summary) -> str:
+    esc = html.escape
+    head = ["moment", "group", "tier", "n / rep", "open", "mean (95 % CI)", "p50", "p90", "p95", "within target (95 % CI)", "met"]
+    lines = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for _, r in summary.iterrows():
+        unit = r["unit"]
+        mean = f"{_fmt(r['mean'], unit)} ({_fmt(r['mean_ci_low'], unit)} – {_fmt(r['mean_ci_high'], unit)})"
+        within = (f"{_fmt(r['within_target'], 'share')} ({_fmt(r['within_target_ci_low'], 'share')} – "
+                  f"{_fmt(r['within_target_ci_high'], 'share')})") if r["within_target"] == r["within_target"] else "–"
+        met = r["met"]
+        met_text = "–" if str(met) == "<NA>" else ("<span class='met'>met</span>" if bool(met) else "<span class='missed'>missed</span>")
+        cells = [esc(str(r["title"])), esc(str(r["group"])), esc(str(r["tier"])), _fmt(r["n"]), _fmt(r["n_open"]), mean,
+                 _fmt(r["p50"]), _fmt(r["p90"]), _fmt(r["p95"]), within, met_text]
+        lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    lines.append("</table>")
+    return "\n".join(lines)
