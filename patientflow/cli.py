@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Simulate the emergency patient journey and measure every moment of truth.")
 
 BAD_INPUT = 2
@@ -135,17 +135,11 @@ class _progress:
 def main() -> None:
     """Entry point: bad input exits 2 without a traceback; anything else unexpected exits 1."""
     try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+        app()  # usage errors exit 2, typer.Exit its own code
+    except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
+    except Exception as exc:
         import traceback
         traceback.print_exc()
         typer.echo(f"internal error: {exc}", err=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ScenarioError
+from .errors import PartError, ScenarioError
 from .loading import Located
 from .model import (DEFAULT_OUTCOME, Assignment, BranchModel, Model, Moment, Resource, Step,
                     Stream, Varying)
@@ -79,7 +79,7 @@ class _Compiler:
         if name == "stream":
             return -2
         if name not in self.attributes:
-            self.error(path, f"no stream or step gives the attribute {name!r}" + _hint(name, self.attributes))
+            self.error(path, f"no stream or step gives the attribute {name!r}" + _hint(name, self.attributes, "attributes"))
             return -1
         return self.attributes.index(name)
 
@@ -120,8 +120,12 @@ class _Compiler:
                     continue
                 (name, step), = item.items()
                 if name in found:
+                    first_pathway, first_position, _ = found[name]
+                    file, line = self.located.where(("pathways", first_pathway, first_position, name))
+                    where = f"line {line}" if file == self.located.where(("pathways", pathway, i, name))[0] else f"{file}:{line}"
                     self.error(("pathways", pathway, i, name),
-                               f"step name {name!r} is already used in pathway {found[name][0]!r}; step names are unique (they name events)")
+                               f"step name {name!r} is already used in pathway {first_pathway!r} ({where}); "
+                               "step names are unique across the scenario (they name events)")
                     continue
                 found[name] = (pathway, i, step)
         return found
@@ -176,7 +180,7 @@ class _Compiler:
                     self.error((*path, "initial", "occupied"), f"{occupied:g} occupied is more than the {capacity0:g} there are at time 0")
                 if init.enter is not None:
                     if init.enter not in steps_by_name:
-                        self.error((*path, "initial", "enter"), f"no step named {init.enter!r}" + _hint(init.enter, steps_by_name))
+                        self.error((*path, "initial", "enter"), f"no step named {init.enter!r}" + _hint(init.enter, steps_by_name, "steps"))
                     else:
                         enter = list(steps_by_name).index(init.enter)
                         if steps_by_name[init.enter][2].takes is None:
@@ -196,7 +200,7 @@ class _Compiler:
                 found = []
                 for r in items:
                     if r not in res_names:
-                        self.error((*path, key), f"no resource named {r!r}" + _hint(r, res_names))
+                        self.error((*path, key), f"no resource named {r!r}" + _hint(r, res_names, "resources"))
                     else:
                         found.append(res_names.index(r))
                 return found
@@ -229,29 +233,36 @@ class _Compiler:
 
     def then(self, then: str, path, pathway, position, steps_by_name, outcomes, key) -> int:
         """A step's successor: a step index, or ``-2 - outcome`` for an exit."""
-        names = list(steps_by_name)
         if then.startswith("exit "):
             return -2 - outcomes.index(then[5:])
         if then.startswith("pathway "):
             target = then[8:]
             if target not in self.spec.pathways:
-                self.error((*path, key), f"no pathway named {target!r}" + _hint(target, self.spec.pathways))
+                self.error((*path, key), f"no pathway named {target!r}" + _hint(target, self.spec.pathways, "pathways"))
                 return -2
-            first = next(iter(self.spec.pathways[target][0]), None) if self.spec.pathways[target] else None
-            return names.index(first) if first in names else -2
-        items = self.spec.pathways[pathway]
-        if position + 1 < len(items) and len(items[position + 1]) == 1:
-            nxt = next(iter(items[position + 1]))
-            return names.index(nxt) if nxt in names else -2
+            first = self.step_at(steps_by_name, target, 0)
+            return first if first is not None else -2
+        if position + 1 < len(self.spec.pathways[pathway]):
+            nxt = self.step_at(steps_by_name, pathway, position + 1)
+            return nxt if nxt is not None else -2
         return -2 - outcomes.index(DEFAULT_OUTCOME)
+
+    def step_at(self, steps_by_name, pathway: str, position: int) -> int | None:
+        """The index of the step at ``position`` of ``pathway``; None if it was not indexed (a
+        malformed item, or a duplicate name already reported)."""
+        items = self.spec.pathways[pathway]
+        if position < len(items) and len(items[position]) == 1:
+            name = next(iter(items[position]))
+            if steps_by_name.get(name, ())[:2] == (pathway, position):
+                return list(steps_by_name).index(name)
+        return None
 
     def branch(self, name, raw: dict, path, pathway, position, steps_by_name, outcomes) -> BranchModel | None:
         try:
             branch = parse_branch(raw)
-        except Exception as exc:  # pydantic ValidationError or ValueError
-            errors = getattr(exc, "errors", None)
-            message = errors(include_url=False)[0]["msg"] if errors else str(exc)
-            self.error(path, f"{message.removeprefix('Value error, ')}; an option reads 'label: 0.3' or 'label: {{p: 0.3, then: exit discharged}}'")
+        except PartError as exc:
+            example = "; an option reads 'label: 0.3' or 'label: {p: 0.3, then: exit discharged}'"
+            self.error((*path, *exc.parts), f"{exc}{example if len(exc.parts) == 1 else ''}")
             return None
         attr = self.attributes.index(name)
         targets = [self.then(o.then, (*path, label), pathway, position, steps_by_name, outcomes, "then")
@@ -286,14 +297,13 @@ class _Compiler:
 
     def streams(self, steps_by_name) -> list[Stream]:
         out = []
-        names = list(steps_by_name)
         for i, (name, spec) in enumerate(self.spec.demand.items()):
             path = ("demand", name)
             first = 0
             if spec.pathway not in self.spec.pathways:
-                self.error((*path, "pathway"), f"no pathway named {spec.pathway!r}" + _hint(spec.pathway, self.spec.pathways))
-            elif self.spec.pathways[spec.pathway] and len(self.spec.pathways[spec.pathway][0]) == 1:
-                first = names.index(next(iter(self.spec.pathways[spec.pathway][0])))
+                self.error((*path, "pathway"), f"no pathway named {spec.pathway!r}" + _hint(spec.pathway, self.spec.pathways, "pathways"))
+            else:
+                first = self.step_at(steps_by_name, spec.pathway, 0) or 0
             out.append(Stream(
                 index=i, name=name, first_step=first, rate_by_hour_of_week=_rates(spec),
                 at=np.sort(np.asarray(spec.at, dtype=float)) if spec.at is not None else None,
@@ -321,7 +331,7 @@ class _Compiler:
             path = ("moments", name)
             ok = True
             if spec.stage not in stage_names:
-                self.error((*path, "stage"), f"no stage named {spec.stage!r} in stages" + _hint(spec.stage, stage_names))
+                self.error((*path, "stage"), f"no stage named {spec.stage!r} in stages" + _hint(spec.stage, stage_names, "stages"))
             ends = [("from", spec.from_)] + ([("to", spec.to)] if spec.to is not None else [])
             for key, event in ends:
                 if event not in events:
@@ -331,7 +341,7 @@ class _Compiler:
             outcome_codes = []
             for o in spec.outcome:
                 if o not in outcomes:
-                    self.error((*path, "outcome"), f"no step ends with the outcome {o!r}" + _hint(o, outcomes))
+                    self.error((*path, "outcome"), f"no step ends with the outcome {o!r}" + _hint(o, outcomes, "outcomes"))
                     ok = False
                 else:
                     outcome_codes.append(outcomes.index(o))
@@ -355,7 +365,7 @@ class _Compiler:
                 if attr == "stream":
                     bad = [w for w in wanted_list if w not in streams]
                     if bad:
-                        self.error((*path, "for", attr), f"no stream named {bad[0]!r}" + _hint(bad[0], streams))
+                        self.error((*path, "for", attr), f"no stream named {bad[0]!r}" + _hint(bad[0], streams, "streams"))
                     stream_filter = [streams.index(w) for w in wanted_list if w in streams]
                     continue
                 a = self.known_attribute(attr, (*path, "for", attr))
@@ -450,10 +460,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _hint(name: str, known) -> str:
+def _hint(name: str, known, what: str = "") -> str:
+    """"did you mean" the closest known name; failing that, the known names (if few)."""
     from difflib import get_close_matches
-    close = get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    known = list(known)
+    close = get_close_matches(name, known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if what and known and len(known) <= 12:
+        return f"; known {what}: {', '.join(known)}"
+    if what and not known:
+        return f"; there are no {what}"
+    return ""
 
 
 def compile_model(spec: ScenarioSpec, located: Located) -> Model:

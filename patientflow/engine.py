@@ -213,8 +213,9 @@ class _Replication:
             now = env.now
             times[row, step.queued] = now
             position[row] = step_index
-            for mark in step.marks:
-                times[row, mark] = now
+            for mark in step.marks:  # a mark records the first time only
+                if times[row, mark] != times[row, mark]:
+                    times[row, mark] = now
             if step.acquire:
                 deadline = None
                 chooser = self.patience[step_index]

@@ -25,3 +25,50 @@ class ScenarioError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class PartError(ValueError):
+    """A bad value inside a field, raised by a field parser: ``parts`` are the keys within the
+    field (a shift of a roster, a value of a mix) so that the problem points at its own line."""
+
+    def __init__(self, message: str, *parts: object):
+        super().__init__(message)
+        self.parts = parts
+
+
+_EXPECTED = {
+    "dict_type": "a mapping of keys (key: value)", "model_type": "a mapping of keys (key: value)",
+    "list_type": "a list", "tuple_type": "a list",
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "text",
+}
+
+
+def plain_message(item: dict, known: list[str] = ()) -> str:
+    """A pydantic error (one item of ``ValidationError.errors()``) in a planner's words;
+    ``known`` are the keys the mapping holding the error accepts (for "did you mean")."""
+    from difflib import get_close_matches
+
+    kind, ctx, loc = item["type"], item.get("ctx") or {}, item["loc"]
+    given = item.get("input")
+    if kind == "extra_forbidden":
+        close = get_close_matches(str(loc[-1]), list(known), n=1)
+        return f"unknown key {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                             (f"; expected one of {', '.join(known)}" if known else ""))
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}"
+    if kind == "string_pattern_mismatch":
+        return f"names use letters, digits and _ and start with a letter, got {given!r}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {given!r}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        words = {"greater_than": "more than", "greater_than_equal": "at least",
+                 "less_than": "less than", "less_than_equal": "at most"}[kind]
+        limit = next(iter(ctx.values()), "")
+        return f"must be {words} {limit}, got {given!r}"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected', 'one of the listed values')}, got {given!r}"
+    message = item["msg"]
+    return message[len("Value error, "):] if message.startswith("Value error, ") else message

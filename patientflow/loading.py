@@ -20,11 +20,10 @@ import copy
 import hashlib
 import json
 import re
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import Problem, ScenarioError
+from .errors import PartError, Problem, ScenarioError, plain_message
 
 Path_ = tuple  # a key path into the scenario tree: ("pathways", "ed", 0, "triage", "use")
 Location = tuple[str, int]  # (file, line)
@@ -51,7 +50,7 @@ class _Source:
             self.problems.append(Problem(name, 1, "file", f"cannot read: {exc}"))
             return
         try:
-            tree = YAML(typ="rt", pure=True).load(text)
+            tree = YAML(typ="rt", pure=True).load(_quote_calls(text))
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
@@ -68,18 +67,19 @@ class _Source:
         self.data = self._plain(tree, (), 1)
 
     def _plain(self, node: Any, path: Path_, line: int) -> Any:
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-        if isinstance(node, TaggedScalar) or getattr(getattr(node, "tag", None), "value", None):
-            tag = node.tag.value if hasattr(node.tag, "value") else node.tag
-            if tag and not str(tag).startswith("tag:yaml.org,2002:") and str(tag) not in ("!", None):
-                self.problems.append(Problem(str(self.path), line, _key(path),
-                                             f"YAML tag {tag} is not allowed in a scenario (nothing was run)"))
-                return None
+        tag = getattr(node, "tag", None)
+        tag = getattr(tag, "value", tag)
+        if tag and str(tag) not in _PLAIN_TAGS:
+            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(Problem(str(self.path), line, _key(path),
+                                         f"the YAML tag {shown} is not allowed: a scenario holds plain values only"))
+            return None
         if isinstance(node, CommentedMap):
             out = {}
             for key, value in node.items():
-                key_line = node.lc.key(key)[0] + 1
+                key_line = _line(node.lc.key(key), line)
                 sub = (*path, key)
                 self.locations[sub] = (str(self.path), key_line)
                 out[key] = self._plain(value, sub, key_line)
@@ -87,7 +87,7 @@ class _Source:
         if isinstance(node, CommentedSeq):
             out_list = []
             for i, value in enumerate(node):
-                item_line = node.lc.item(i)[0] + 1
+                item_line = _line(node.lc.item(i), line)
                 sub = (*path, i)
                 self.locations[sub] = (str(self.path), item_line)
                 out_list.append(self._plain(value, sub, item_line))
@@ -108,6 +108,49 @@ class _Source:
             self.references.append(full)
             return str(full)
         return self._FILE.sub(absolute, text)
+
+
+_PLAIN_TAGS = {"!", *(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+
+
+def _line(position: Any, default: int) -> int:
+    """A 1-based line from ruamel's ``(line, column)``, which some nodes lack."""
+    return position[0] + 1 if position else default
+
+
+def _quote_calls(text: str) -> str:
+    """Quote plain ``name(a, b)`` values that YAML would split at their commas.
+
+    Inside ``{ }`` or ``[ ]`` a comma ends a plain value, so ``{takes: lognormal(mean 5min,
+    sd 1min)}`` would read as two keys. A plain value that opens more brackets than it closes is
+    joined with the values that follow until they balance, and the whole is quoted. Only quote
+    characters are added: every line keeps its number."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import ScalarEvent
+
+    spans = []
+    open_from, depth = None, 0
+    for event in YAML(typ="rt", pure=True).parse(text):
+        plain = isinstance(event, ScalarEvent) and event.style is None
+        if not plain:
+            open_from, depth = None, 0
+            continue
+        change = event.value.count("(") - event.value.count(")")
+        if open_from is None:
+            if change > 0:
+                open_from, depth = event.start_mark.index, change
+            continue
+        depth += change
+        if depth <= 0:
+            if depth == 0:
+                spans.append((open_from, event.end_mark.index))
+            open_from, depth = None, 0
+    for start, end in reversed(spans):
+        inner = text[start:end]
+        if '"' in inner or "\\" in inner or "#" in inner:
+            continue
+        text = f'{text[:start]}"{inner}"{text[end:]}'
+    return text
 
 
 def _key(path: Path_) -> str:
@@ -244,18 +287,12 @@ def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple,
     for item in error.errors(include_url=False):
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))) and p not in (
             "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str"))
-        message = item["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        if item["type"] == "extra_forbidden":
-            known = model_fields.get(_shape(loc[:-1]), [])
-            close = get_close_matches(str(loc[-1]), known, n=1)
-            message = f"unknown key {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else
-                                                    (f"; expected one of {', '.join(known)}" if known else ""))
-        elif item["type"] == "missing":
-            message = f"missing required key {loc[-1]!r}"
-        elif item["type"] == "string_pattern_mismatch":
-            message = "names use letters, digits and _ and start with a letter"
+        error = (item.get("ctx") or {}).get("error")
+        if isinstance(error, PartError):
+            loc = (*loc, *error.parts)
+            message = str(error)
+        else:
+            message = plain_message(item, model_fields.get(_shape(loc[:-1]), []))
         problems.append(located.problem(loc, message))
     return problems
 

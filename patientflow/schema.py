@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .distributions import Distribution, parse_distribution, parse_duration, read_number_column
+from .errors import PartError, plain_message
 from .targets import Tier, parse_tiers
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
@@ -70,11 +71,21 @@ class Mix:
     shares: tuple[float, ...]
 
 
+def _part(parse, value: Any, key: Any) -> Any:
+    """``parse(value)``, with any error located at ``key`` within the field."""
+    try:
+        return parse(value)
+    except PartError as exc:
+        raise PartError(str(exc), key, *exc.parts) from None
+    except ValueError as exc:
+        raise PartError(str(exc), key) from None
+
+
 def _mix(value: Any) -> Mix:
     if not isinstance(value, dict) or not value:
         raise ValueError(f"expected shares by value such as {{1: 0.2, 2: 0.8}}, got {value!r}")
     values = tuple(_label(k) for k in value)
-    shares = tuple(_share(v) for v in value.values())
+    shares = tuple(_part(_share, v, k) for k, v in value.items())
     total = sum(shares)
     if abs(total - 1) > 1e-6:
         raise ValueError(f"shares must sum to 1, they sum to {total:.6g}")
@@ -102,8 +113,8 @@ def by_attribute(parse):
             by = value["by"]
             if not isinstance(by, str):
                 raise ValueError(f"'by' names an attribute, got {by!r}")
-            cases = {_label(k): parse(v) for k, v in value.items() if k not in ("by", "other")}
-            other = parse(value["other"]) if "other" in value else None
+            cases = {_label(k): _part(parse, v, k) for k, v in value.items() if k not in ("by", "other")}
+            other = _part(parse, value["other"], "other") if "other" in value else None
             if not cases and other is None:
                 raise ValueError("give a value for each attribute value, e.g. {by: acuity, 1: ..., 2: ...}")
             return ByAttribute(by, cases, other)
@@ -163,19 +174,24 @@ def _days(text: str | None, whole: str) -> tuple[int, ...]:
 def _roster(value: Any) -> tuple[Shift, ...]:
     if not isinstance(value, dict) or not value:
         raise ValueError('a roster maps shifts to staff, e.g. {"07:00-19:00": 5, "sat,sun 08:00-20:00": 3}')
-    shifts = []
-    for key, staff in value.items():
-        text = str(key)
-        match = _SHIFT.match(text)
-        if not match:
-            raise ValueError(f"{text!r} is not a shift; write 'HH:MM-HH:MM', optionally after days: 'mon-fri 07:00-19:00'")
-        if isinstance(staff, bool) or not isinstance(staff, int) or staff < 0:
-            raise ValueError(f"shift {text!r}: staff must be a whole number >= 0, got {staff!r}")
-        start, end = _clock(match["start"], text), _clock(match["end"], text)
-        if start == 24 * 60:
-            raise ValueError(f"{text!r}: a shift cannot start at 24:00")
-        shifts.append(Shift(_days(match["days"], text), start, end, staff, text))
-    return tuple(shifts)
+    shifts = tuple(_part(_shift, item, item[0]) for item in value.items())
+    if not any(shift.staff for shift in shifts):
+        raise ValueError("nobody is ever on duty: give at least one shift with staff")
+    return shifts
+
+
+def _shift(item: tuple[Any, Any]) -> Shift:
+    key, staff = item
+    text = str(key)
+    match = _SHIFT.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a shift; write 'HH:MM-HH:MM', optionally after days: 'mon-fri 07:00-19:00'")
+    if isinstance(staff, bool) or not isinstance(staff, int) or staff < 0:
+        raise ValueError(f"shift {text!r}: staff must be a whole number >= 0, got {staff!r}")
+    start, end = _clock(match["start"], text), _clock(match["end"], text)
+    if start == 24 * 60:
+        raise ValueError(f"{text!r}: a shift cannot start at 24:00")
+    return Shift(_days(match["days"], text), start, end, staff, text)
 
 
 def _count(value: Any) -> float:
@@ -183,8 +199,8 @@ def _count(value: Any) -> float:
         return math.inf
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number or 'inf', got {value!r}")
-    if value < 0:
-        raise ValueError(f"a count cannot be negative, got {value}")
+    if value < 1:
+        raise ValueError(f"a count must be at least 1, got {value} (a roster can leave times with nobody)")
     return float(value)
 
 
@@ -279,12 +295,6 @@ class ResourceSpec(BaseModel):
         return self
 
 
-class BranchOption(BaseModel):
-    model_config = _STRICT
-    p: Annotated[Union[float, ByAttribute], by_attribute(_share)]
-    then: str = "next"
-
-
 def _branch_option(value: Any) -> Any:
     if isinstance(value, (int, float, str)) and not isinstance(value, bool) and not (
             isinstance(value, str) and not value.strip().endswith("%")):
@@ -302,6 +312,12 @@ def _then(value: Any) -> str:
 
 
 Then = Annotated[str, BeforeValidator(_then)]
+
+
+class BranchOption(BaseModel):
+    model_config = _STRICT
+    p: Annotated[Union[float, ByAttribute], by_attribute(_share)]
+    then: Then = "next"
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -363,7 +379,17 @@ def parse_branch(value: dict) -> Branch:
         if label == "by":
             continue
         labels.append(str(label))
-        options.append(BranchOption.model_validate(_branch_option(option)))
+        written = option
+        option = _branch_option(option)
+        if by is not None and isinstance(option, dict) and isinstance(option.get("p"), dict) and "by" not in option["p"]:
+            option = {**option, "p": {"by": by, **option["p"]}}  # shares by the branch's attribute
+        try:
+            options.append(BranchOption.model_validate(option))
+        except ValidationError as exc:
+            item = exc.errors(include_url=False)[0]
+            error = (item.get("ctx") or {}).get("error")
+            inner = (*item["loc"], *(error.parts if isinstance(error, PartError) else ())) if isinstance(written, dict) else ()
+            raise PartError(plain_message(item, list(BranchOption.model_fields)), label, *inner) from None
     return Branch(by, tuple(labels), tuple(options))
 
 
