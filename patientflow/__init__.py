@@ -16,15 +16,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load_scenario", "simulate", "Scenario", "Results", "ScenarioError", "__version__"]
+__all__ = ["load_scenario", "simulate", "compare", "Scenario", "Results", "Comparison", "ScenarioError", "__version__"]
 
 if TYPE_CHECKING:
+    from .comparison import Comparison, compare
     from .errors import ScenarioError
     from .results import Results, simulate
     from .scenario import Scenario, load_scenario
 
 _WHERE = {"load_scenario": "scenario", "Scenario": "scenario", "simulate": "results",
-          "Results": "results", "ScenarioError": "errors"}
+          "Results": "results", "ScenarioError": "errors", "compare": "comparison", "Comparison": "comparison"}
 
 
 def __getattr__(name: str) -> Any:

@@ -43,49 +43,162 @@ def validate(scenario: Path = typer.Argument(..., help="The scenario file (YAML)
                f"{len(sc.model.resources)} resources, {len(sc.model.steps)} steps, {len(sc.model.moments)} moments")
 
 
+JOBS = typer.Option(0, "--jobs", "-j", help="Local worker processes (0: all cores).")
+DASK = typer.Option(None, "--dask", help="Run on Dask: 'local' (a LocalCluster) or a scheduler address tcp://host:port.")
+
+
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="The scenario file (YAML)."),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="Replications (default: the scenario's run.replications)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's run.seed)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario name>/)."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Local worker processes (0: all cores)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>/)."),
+    jobs: int = JOBS,
+    dask: Optional[str] = DASK,
     patients: bool = typer.Option(False, "--patients", help="Also write the patient-level log, patients.parquet."),
+    precision: Optional[float] = typer.Option(None, "--precision", min=0.001, max=0.5, help="Add replications until every moment's 95 % CI half-width is within this share of its mean (e.g. 0.05)."),
+    max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
 ) -> None:
-    """Run a scenario and write report.html, summary.csv and run.json (and patients.parquet)."""
+    """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
+    patients.parquet). A killed run resumes: run the same command again."""
     from . import output
-    from .engine import SimulationError
+    from .precision import simulate_to_precision, warm_up_advice
     from .report import render
     from .results import simulate
+    from .store import ReplicationStore
 
     sc = _load(scenario)
     n = replications or sc.spec.run.replications
     seed_ = seed if seed is not None else sc.spec.run.seed
     folder = out or Path("reports") / scenario.stem
-    ident = output.identity(sc, seed_, n)
+    ident = output.identity(sc, seed_)
     if output.prepare_folder(folder, ident):
-        typer.echo(f"{folder} held results of another run; they were removed.", err=True)
-    try:
-        with _progress(n) as advance:
-            res = simulate(sc, n, seed_, jobs=jobs, keep_patients=n if patients else 0, on_done=advance)
-    except SimulationError as exc:
-        located = sc._located
-        step = exc.step
-        path = ("pathways", step.pathway)
-        _fail([located.problem(path, str(exc))])
-    meta = output.run_metadata(sc, res, ident)
+        typer.echo(f"{folder} held results of another scenario or seed; they were removed.", err=True)
+    store = ReplicationStore(folder, sc.hash, seed_)
+    resumed = [r for r in store.done() if r < (max_replications if precision else n)]
+    if resumed:
+        typer.echo(f"resuming: {len(resumed)} replication(s) already done in {folder}", err=True)
+    report = None
+    ran: list[int] = []
+    loaded: list[int] = []
+
+    def track(result, from_store: bool) -> None:
+        (loaded if from_store else ran).append(result.replication)
+        advance(result)
+
+    with _simulation_errors(sc), _progress(max_replications if precision else n) as advance:
+        if precision is not None:
+            res, report = simulate_to_precision(sc, precision, seed_, max_replications=max_replications, jobs=jobs,
+                                                dask=dask, store=store, patients=patients, keep_patients=0,
+                                                on_done=track)
+        else:
+            res = simulate(sc, n, seed_, jobs=jobs, dask=dask, keep_patients=0, store=store, patients=patients,
+                           on_done=track)
+    meta = output.run_metadata(sc, res, {**ident, "replications": len(res.replications)})
+    meta["replications_run"] = sorted(ran)
+    meta["replications_resumed"] = sorted(loaded)
+    if report is not None:
+        meta["precision"] = {"asked": precision, "satisfied": report.satisfied, "limiting": report.limiting}
+    advice = warm_up_advice(res)
+    if advice:
+        meta["warm_up_warning"] = advice
     output.write_csv(folder / "summary.csv", res.summary())
     output.write_csv(folder / "utilisation.csv", res.utilisation())
     if patients:
-        output.write_parquet(folder / "patients.parquet", res.patients)
+        with output.atomic_path(folder / "patients.parquet") as tmp:
+            from .patient_log import concat_parquet
+            concat_parquet(res._patients_parts, tmp)
+    else:
+        (folder / "patients.parquet").unlink(missing_ok=True)
     output.write_text(folder / "report.html", render(res, meta))
-    import json
-    output.write_text(folder / "run.json", json.dumps(meta, indent=2) + "\n")
+    output.write_json(folder / "run.json", meta)
     _print_headline(res)
+    if report is not None:
+        typer.echo(report.describe(), err=True)
+    if advice:
+        typer.echo(f"warning: {advice}", err=True)
     if res.overloaded:
         typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded", err=True)
     typer.echo(f"wrote {folder}/report.html, summary.csv, utilisation.csv, run.json"
                + (", patients.parquet" if patients else "") + f" in {res.seconds:.1f} s")
+
+
+@app.command()
+def compare(
+    scenarios: list[Path] = typer.Argument(..., help="Two or more scenario files; the first is the baseline."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="Replications (default: the first scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the first scenario's)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/compare-<first file name>/)."),
+    jobs: int = JOBS,
+    dask: Optional[str] = DASK,
+) -> None:
+    """Compare scenarios against the first with paired differences (common random numbers):
+    writes comparison.csv and comparison.html."""
+    from . import output
+    from .comparison import compare as run_compare
+    from .report import render_comparison
+
+    if len(scenarios) < 2:
+        typer.echo("compare needs at least two scenario files", err=True)
+        raise typer.Exit(BAD_INPUT)
+    loaded = {}
+    for path in scenarios:
+        sc = _load(path)
+        name = path.stem if path.stem not in loaded else str(path)
+        loaded[name] = sc
+    first = next(iter(loaded.values()))
+    n = replications or first.spec.run.replications
+    folder = out or Path("reports") / f"compare-{scenarios[0].stem}"
+    with _simulation_errors(first), _progress(n * len(loaded)) as advance:
+        comparison = run_compare(loaded, n, seed, jobs=jobs, dask=dask, on_done=advance)
+    for warning in comparison.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    table = comparison.table()
+    output.write_csv(folder / "comparison.csv", table)
+    output.write_csv(folder / "costs.csv", comparison.costs())
+    output.write_text(folder / "comparison.html", render_comparison(comparison, table))
+    _print_comparison(comparison, table)
+    typer.echo(f"wrote {folder}/comparison.html, comparison.csv, costs.csv")
+
+
+def _print_comparison(comparison, table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=140)
+    costs = comparison.costs().set_index("scenario")
+    for name in comparison.names[1:]:
+        rows = table[(table.scenario == name) & table.significant]
+        t = Table(title=f"{name} against {comparison.baseline}: cost/week {costs.loc[name, 'cost_per_week']:,.0f} "
+                        f"(baseline {costs.loc[comparison.baseline, 'cost_per_week']:,.0f})")
+        for column in ("moment", "group", "statistic", "baseline", "difference (95 % CI)", "verdict"):
+            t.add_column(column)
+        for _, r in rows.iterrows():
+            scale, unit = (100, " pp") if r["unit"] == "share" else (1, " min")
+            t.add_row(r["moment"], r["group"], r["statistic"] + (f" ({r['tier']})" if r["statistic"] == "within_target" else ""),
+                      f"{r['baseline_value'] * scale:.1f}",
+                      f"{r['difference'] * scale:+.1f}{unit} ({r['ci_low'] * scale:+.1f} to {r['ci_high'] * scale:+.1f})",
+                      "[green]improved[/green]" if r["verdict"] == "improved" else (
+                          "[red]worsened[/red]" if r["verdict"] == "worsened" else r["verdict"]))
+        console.print(t)
+
+
+class _simulation_errors:
+    """A scenario that fails while it runs is bad input: report it located, exit 2."""
+
+    def __init__(self, sc):
+        self.sc = sc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from .engine import SimulationError
+        if isinstance(exc, SimulationError):
+            step = exc.step
+            position = next(i for i, item in enumerate(self.sc.spec.pathways[step.pathway]) if step.name in item)
+            _fail([self.sc._located.problem(("pathways", step.pathway, position, step.name), str(exc))])
+        return False
 
 
 def _print_headline(res) -> None:
@@ -123,7 +236,7 @@ class _progress:
             self.task = self.bar.add_task("run", total=self.total)
         return self.advance
 
-    def advance(self, _result=None) -> None:
+    def advance(self, _result=None, _resumed=False) -> None:
         if self.bar is not None:
             self.bar.advance(self.task)
 

@@ -76,8 +76,10 @@ class _Compiler:
                 self.value(index, label)
 
     def known_attribute(self, name: str, path: tuple) -> int:
-        if name == "stream":
-            return -2
+        if name == "stream" and name not in self.attributes:
+            self.error(path, "'stream' can only choose patients in a moment's for: {stream: ...}; to tell streams "
+                             "apart elsewhere, give each stream an attribute with set, e.g. set: {mode: walk_in}")
+            return -1
         if name not in self.attributes:
             self.error(path, f"no stream or step gives the attribute {name!r}" + _hint(name, self.attributes, "attributes"))
             return -1
@@ -190,11 +192,18 @@ class _Compiler:
         return out
 
     def steps(self, steps_by_name, events, outcomes, resources) -> list[Step]:
-        names = list(steps_by_name)
         res_names = [r.name for r in resources]
+        held = {r for _, _, spec in steps_by_name.values() for r in spec.hold}
         out = []
         for index, (name, (pathway, position, spec)) in enumerate(steps_by_name.items()):
             path = ("pathways", pathway, position, name)
+            for r in spec.release:
+                if r in res_names and r not in held:
+                    self.error((*path, "release"), f"no step holds {r!r}: release frees what an earlier step took "
+                                                   "with hold (a step's use frees itself when the step ends)")
+            for m in spec.mark:
+                if m in ("arrived", "left"):
+                    self.error((*path, "mark"), f"{m!r} is recorded for every patient already; give the mark another name")
 
             def resource_list(key: str, items) -> list[int]:
                 found = []
@@ -352,7 +361,8 @@ class _Compiler:
                     if group is None:
                         tiers[None] = group_tiers
                     elif by < 0:
-                        self.error((*path, "target"), "a target by group needs 'by' on the moment")
+                        if not spec.by:  # an unknown 'by' is reported already
+                            self.error((*path, "target"), "a target by group needs 'by' on the moment")
                     elif group not in self.values[by]:
                         self.error((*path, "target", group), f"{spec.by} has no value {group!r}")
                     else:

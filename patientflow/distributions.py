@@ -189,6 +189,8 @@ def _named(name: str, args: list[str]) -> Distribution:
             if position >= len(expected):
                 raise DistributionError(f"{name} takes {len(expected)} parameter(s): {example}")
             key, raw = expected[position], arg
+        if key in given:
+            raise DistributionError(f"{name} has {key} twice: write it as {example}")
         unitless = key == "shape"
         given[key] = float(raw) if unitless and _is_number(raw) else parse_duration(raw)
     if name == "gamma" and ("shape" in given or "scale" in given):

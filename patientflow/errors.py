@@ -23,8 +23,14 @@ class ScenarioError(ValueError):
     """A scenario that cannot be run; ``problems`` lists every error found, in file order."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        files: dict[str, int] = {}
+        for problem in problems:
+            files.setdefault(problem.file, len(files))
+        self.problems = sorted(problems, key=lambda p: (files[p.file], p.line))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __reduce__(self):  # picklable, to cross process boundaries whole
+        return (type(self), (self.problems,))
 
 
 class PartError(ValueError):
@@ -35,12 +41,15 @@ class PartError(ValueError):
         super().__init__(message)
         self.parts = parts
 
+    def __reduce__(self):
+        return (type(self), (str(self), *self.parts))
+
 
 _EXPECTED = {
     "dict_type": "a mapping of keys (key: value)", "model_type": "a mapping of keys (key: value)",
     "list_type": "a list", "tuple_type": "a list",
     "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
-    "float_type": "a number", "float_parsing": "a number",
+    "float_type": "a number", "float_parsing": "a number", "finite_number": "a finite number",
     "bool_type": "true or false", "bool_parsing": "true or false",
     "string_type": "text",
 }
@@ -67,7 +76,8 @@ def plain_message(item: dict, known: list[str] = ()) -> str:
         words = {"greater_than": "more than", "greater_than_equal": "at least",
                  "less_than": "less than", "less_than_equal": "at most"}[kind]
         limit = next(iter(ctx.values()), "")
-        return f"must be {words} {limit}, got {given!r}"
+        return f"must be {words} {limit:g}, got {given!r}" if isinstance(limit, (int, float)) else \
+            f"must be {words} {limit}, got {given!r}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'one of the listed values')}, got {given!r}"
     message = item["msg"]

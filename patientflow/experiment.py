@@ -1,9 +1,12 @@
-"""Experiments: many replications of a scenario, run serially or on local processes.
+"""Experiments: many replications of a scenario, on one process, local processes or Dask.
 
 A replication is ``(model, seed, replication number)`` and returns a small
-:class:`ReplicationResult` (its statistics, hourly records and, for the first few replications,
-its patient log). Results are gathered by replication number, never by completion order, so
-the outputs are the same for any number of workers.
+:class:`ReplicationResult` (its statistics and hourly records; its patient log only when asked,
+written to a Parquet part by the worker itself). Workers receive the compiled scenario, never a
+SimPy object. Results are gathered by replication number, never by completion order, so the
+outputs are the same for any executor and number of workers; with a
+:class:`~patientflow.store.ReplicationStore`, each finished replication is saved at once and a
+rerun runs only the missing ones.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -19,7 +23,7 @@ from .engine import Log, simulate_replication
 from .model import Model
 from .moments import measure
 
-PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept for this many replications
+PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept in memory for this many replications
 
 
 @dataclass
@@ -33,13 +37,15 @@ class ReplicationResult:
     queue: np.ndarray  # (resources, 168)
     inside: np.ndarray  # (168,)
     measured_minutes: np.ndarray  # (168,) minutes of each hour of the week measured
+    inside_series: np.ndarray  # (hours,) mean patients inside in each hour of the whole run
     patients: int
     overloaded: bool
     seconds: float
     log: Log | None = None
 
 
-def run_replication(model: Model, seed: int, replication: int, keep_log: bool) -> ReplicationResult:
+def run_replication(model: Model, seed: int, replication: int, keep_log: bool = False,
+                    patients_part: str | None = None) -> ReplicationResult:
     """One replication, measured; safe to run in a worker process."""
     started = time.perf_counter()
     log = simulate_replication(model, seed, replication, max_inside=model.spec.run.max_inside)
@@ -49,47 +55,93 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool) -
     hours = np.arange(n_hours)
     measured = hours >= first
     how = hours[measured] % 168
-    minutes = np.clip(log.length - hours * 60.0, 0, 60)[measured]
+    minutes = np.clip(log.length - hours * 60.0, 0, 60)
 
     def by_week(values: np.ndarray) -> np.ndarray:
         if values.ndim == 1:
             return np.bincount(how, weights=values[measured], minlength=168)
         return np.array([np.bincount(how, weights=v[measured], minlength=168) for v in values]).reshape(-1, 168)
 
+    if patients_part is not None:
+        from .output import write_parquet
+        from .patient_log import patients_frame
+        write_parquet(Path(patients_part), patients_frame(model, log))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
     return ReplicationResult(
         replication=replication, stats=stats, busy=by_week(log.busy), rostered=by_week(log.rostered),
         queue=by_week(log.queue), inside=by_week(log.inside),
-        measured_minutes=np.bincount(how, weights=minutes, minlength=168),
-        patients=int(log.times.shape[0]), overloaded=log.overloaded,
+        measured_minutes=np.bincount(how, weights=minutes[measured], minlength=168),
+        inside_series=series, patients=int(log.times.shape[0]), overloaded=log.overloaded,
         seconds=time.perf_counter() - started, log=log if keep_log else None)
 
 
-def run_replications(model: Model, seed: int, replications: list[int], jobs: int = 1,
-                     keep_logs: int = PATIENT_LOG_REPLICATIONS,
-                     on_done: Callable[[ReplicationResult], None] | None = None) -> list[ReplicationResult]:
-    """Run the given replication numbers, in order of number, on ``jobs`` local processes."""
-    jobs = _jobs(jobs, len(replications))
-    args = [(model, seed, r, r < keep_logs) for r in replications]
-    results: list[ReplicationResult] = []
+def cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _execute(calls: list[tuple], jobs: int, dask: str | None) -> Iterator[ReplicationResult]:
+    """Run ``run_replication(*call)`` for each call, yielding results as they complete."""
+    if dask:
+        yield from _execute_dask(calls, jobs, dask)
+        return
+    jobs = max(1, min(jobs if jobs > 0 else cores(), len(calls)))
     if jobs == 1:
-        for a in args:
-            result = run_replication(*a)
-            results.append(result)
-            if on_done:
-                on_done(result)
+        for call in calls:
+            yield run_replication(*call)
+        return
+    from joblib import Parallel, delayed
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky")
+    yield from parallel(delayed(run_replication)(*call) for call in calls)
+
+
+def _execute_dask(calls: list[tuple], jobs: int, address: str) -> Iterator[ReplicationResult]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError('Dask is not installed: pip install "patientflow[dask]"') from None
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=jobs if jobs > 0 else cores(), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
     else:
-        from joblib import Parallel, delayed
-        parallel = Parallel(n_jobs=jobs, return_as="generator", backend="loky")
-        for result in parallel(delayed(run_replication)(*a) for a in args):
-            results.append(result)
+        client = Client(address)
+    try:
+        model = client.scatter(calls[0][0], broadcast=True) if calls else None
+        futures = [client.submit(run_replication, model, *call[1:], pure=False) for call in calls]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_replications(model: Model, seed: int, replications: list[int], *, jobs: int = 1,
+                     dask: str | None = None, keep_logs: int = PATIENT_LOG_REPLICATIONS,
+                     store=None, patients: bool = False,
+                     on_done: Callable[[ReplicationResult, bool], None] | None = None) -> list[ReplicationResult]:
+    """Run the given replication numbers and return their results in order of number.
+
+    With a ``store``, replications already saved there are loaded instead of run, and each new
+    one is saved as soon as it finishes; with ``patients``, each writes its patient log there.
+    ``on_done(result, resumed)`` is called as each arrives (for progress bars)."""
+    results: dict[int, ReplicationResult] = {}
+    calls = []
+    for r in replications:
+        if store is not None and store.has(r, patients):
+            result = store.load(r)
+            results[r] = result
             if on_done:
-                on_done(result)
-    results.sort(key=lambda r: r.replication)
-    return results
-
-
-def _jobs(jobs: int | None, n: int) -> int:
-    cores = os.cpu_count() or 1
-    if jobs is None or jobs <= 0:
-        jobs = cores
-    return max(1, min(jobs, n))
+                on_done(result, True)
+            continue
+        part = str(store.patients_part(r)) if store is not None and patients else None
+        calls.append((model, seed, r, r < keep_logs and part is None, part))
+    for result in _execute(calls, jobs, dask):
+        if store is not None:
+            store.save(result)
+        results[result.replication] = result
+        if on_done:
+            on_done(result, False)
+    return [results[r] for r in sorted(results)]

@@ -20,6 +20,7 @@ import copy
 import hashlib
 import json
 import re
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -50,6 +51,11 @@ class _Source:
             self.problems.append(Problem(name, 1, "file", f"cannot read: {exc}"))
             return
         try:
+            line = _collection_key_line(text)
+            if line:
+                self.problems.append(Problem(name, line, "yaml", "a key must be a name, not a { } mapping or a [ ] list "
+                                             "(is a ':' or ',' out of place?)"))
+                return
             tree = YAML(typ="rt", pure=True).load(_quote_calls(text))
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -118,6 +124,28 @@ def _line(position: Any, default: int) -> int:
     return position[0] + 1 if position else default
 
 
+def _collection_key_line(text: str) -> int | None:
+    """The line of the first mapping key written as a mapping or a list (YAML allows it; a
+    scenario cannot use it), or None."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import (CollectionEndEvent, CollectionStartEvent, MappingStartEvent, NodeEvent)
+
+    expecting_key: list[bool | None] = []  # per open collection: None for a list, else key next?
+    for event in YAML(typ="rt", pure=True).parse(text):
+        if isinstance(event, CollectionEndEvent):
+            expecting_key.pop()
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        if expecting_key and expecting_key[-1] is not None:
+            if expecting_key[-1] and isinstance(event, CollectionStartEvent):
+                return event.start_mark.line + 1
+            expecting_key[-1] = not expecting_key[-1]
+        if isinstance(event, CollectionStartEvent):
+            expecting_key.append(True if isinstance(event, MappingStartEvent) else None)
+    return None
+
+
 def _quote_calls(text: str) -> str:
     """Quote plain ``name(a, b)`` values that YAML would split at their commas.
 
@@ -126,18 +154,23 @@ def _quote_calls(text: str) -> str:
     joined with the values that follow until they balance, and the whole is quoted. Only quote
     characters are added: every line keeps its number."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.events import ScalarEvent
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
     spans = []
+    flow: list[bool] = []  # for each open collection, whether it is written in { } or [ ]
     open_from, depth = None, 0
     for event in YAML(typ="rt", pure=True).parse(text):
+        if isinstance(event, CollectionStartEvent):
+            flow.append(bool(event.flow_style))
+        elif isinstance(event, CollectionEndEvent):
+            flow.pop()
         plain = isinstance(event, ScalarEvent) and event.style is None
         if not plain:
             open_from, depth = None, 0
             continue
         change = event.value.count("(") - event.value.count(")")
         if open_from is None:
-            if change > 0:
+            if change > 0 and flow and flow[-1]:
                 open_from, depth = event.start_mark.index, change
             continue
         depth += change
@@ -157,21 +190,24 @@ def _key(path: Path_) -> str:
     return ".".join(str(p) for p in path) if path else "file"
 
 
-def _merge(base: Any, over: Any) -> Any:
+def _merge(base: Any, over: Any, path: Path_ = (), unknown: list[Path_] | None = None) -> Any:
+    """``over`` merged into ``base``; the path of each patch naming a step ``base`` lacks is
+    added to ``unknown``."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for key, value in over.items():
-            out[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
+            out[key] = _merge(base[key], value, (*path, key), unknown) if key in base else copy.deepcopy(value)
         return out
     if _is_pathway(base) and isinstance(over, dict):
         steps = [dict(step) for step in base]
         for name, patch in over.items():
             for step in steps:
                 if name in step:
-                    step[name] = _merge(step[name], patch)
+                    step[name] = _merge(step[name], patch, (*path, name), unknown)
                     break
             else:
-                steps.append({name: copy.deepcopy(patch)})  # an unknown step is reported by checks
+                if unknown is not None:
+                    unknown.append((*path, name))
         return steps
     return copy.deepcopy(over)
 
@@ -243,7 +279,7 @@ def read_located(path: str | Path) -> Located:
             if child is None:
                 raise ScenarioError([Problem(str(current), 1, "file", "scenario file not found")])
             problems.append(Problem(str(child.path), child.locations.get(("extends",), ("", 1))[1],
-                                    "extends", f"file not found: {current}"))
+                                    "extends", f"file not found: {current} (the path is relative to {child.path.name})"))
             break
         source = _Source(current)
         source.read()
@@ -263,10 +299,20 @@ def read_located(path: str | Path) -> Located:
     data: Any = {}
     locations: dict[Path_, Location] = {}
     for source in reversed(chain):  # the furthest parent first
-        merged = _merge(data, source.data)
+        unknown: list[Path_] = []
+        merged = _merge(data, source.data, (), unknown)
+        for sub in unknown:  # ("pathways", pathway, step)
+            steps = [name for step in data["pathways"][sub[1]] for name in step] if sub[0] == "pathways" else []
+            close = get_close_matches(str(sub[-1]), steps, n=1)
+            problems.append(Problem(str(source.path), source.locations.get(sub, (None, 1))[1], _key(sub),
+                                    f"pathway {sub[-2]!r} has no step {sub[-1]!r} to change"
+                                    + (f"; did you mean {close[0]!r}?" if close else "")
+                                    + " (to add or remove steps, give the whole pathway as a list)"))
         for sub, loc in source.locations.items():
             locations[_translate(sub, merged)] = loc
         data = merged
+    if problems:
+        raise ScenarioError(problems)
     data.pop("extends", None)
     files = [s.path for s in chain] + [r for s in chain for r in s.references]
     return Located(data, locations, files, path)
@@ -274,11 +320,21 @@ def read_located(path: str | Path) -> Located:
 
 def scenario_hash(located: Located) -> str:
     """A fingerprint of what a scenario says: its merged values and the files they reference."""
-    digest = hashlib.sha256(json.dumps(located.data, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(json.dumps(_text_keys(located.data), sort_keys=True, default=str).encode())
     for ref in sorted({str(p) for p in located.files[1:]}):
         p = Path(ref)
         digest.update(p.read_bytes() if p.is_file() else b"")
     return digest.hexdigest()[:16]
+
+
+def _text_keys(value: Any) -> Any:
+    """Keys as JSON writes them, so that a mapping mixing kinds of keys (``{by: acuity, 1: 8min}``)
+    can be sorted."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else json.dumps(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple, list[str]]) -> list[Problem]:

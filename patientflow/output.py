@@ -42,9 +42,9 @@ def write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def identity(scenario, seed: int, replications: int) -> dict:
-    """What makes two runs the same run."""
-    return {"scenario_hash": scenario.hash, "seed": seed, "replications": replications}
+def identity(scenario, seed: int) -> dict:
+    """What makes two runs' replications interchangeable: the same scenario and seed."""
+    return {"scenario_hash": scenario.hash, "seed": seed}
 
 
 def prepare_folder(out: Path, ident: dict) -> bool:
@@ -61,6 +61,8 @@ def prepare_folder(out: Path, ident: dict) -> bool:
         return False
     for name in OUTPUT_FILES:
         (out / name).unlink(missing_ok=True)
+    import shutil
+    shutil.rmtree(out / ".replications", ignore_errors=True)
     return True
 
 
@@ -94,6 +96,10 @@ def run_metadata(scenario, results, ident: dict) -> dict:
         "machine": {"system": platform.system(), "machine": platform.machine(),
                     "cpus": os.cpu_count(), "argv": sys.argv[1:]},
     }
+
+
+def write_json(target: Path, data: dict) -> None:
+    write_text(target, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def write_csv(target: Path, frame) -> None:

@@ -124,3 +124,80 @@ def _table(summary) -> str:
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</table>")
     return "\n".join(lines)
+
+
+def forest_figure(table, scenario: str):
+    """Paired differences against the baseline with their 95 % CIs, one line per moment row."""
+    import plotly.graph_objects as go
+
+    rows = table[(table.scenario == scenario) & table.statistic.isin(["mean", "share"])]
+    labels = [html.escape(f"{r.moment} ({r.group})" if r.group != "all" else r.moment) for r in rows.itertuples()]
+    scale = [100 if u == "share" else 1 for u in rows.unit]
+    diff = rows.difference.to_numpy() * scale
+    low = rows.ci_low.to_numpy() * scale
+    high = rows.ci_high.to_numpy() * scale
+    colours = ["#2e7d32" if v == "improved" else "#c62828" if v == "worsened" else "#607d8b" for v in rows.verdict]
+    fig = go.Figure()
+    fig.add_scatter(x=diff, y=labels, mode="markers", marker={"color": colours, "size": 9},
+                    error_x={"type": "data", "symmetric": False, "array": high - diff, "arrayminus": diff - low},
+                    name="difference (95 % CI)",
+                    hovertext=[f"{d:+.2f} ({lo:+.2f} to {hi:+.2f}) {'pp' if s == 100 else 'min'}"
+                               for d, lo, hi, s in zip(diff, low, high, scale)])
+    fig.add_vline(x=0, line_color="black", line_width=1)
+    fig.update_layout(title=html.escape(f"{scenario}: difference from the baseline (minutes; shares in points)"),
+                      height=140 + 28 * len(labels), template="plotly_white", margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      yaxis={"automargin": True, "autorange": "reversed"})
+    return fig
+
+
+def render_comparison(comparison, table) -> str:
+    """The comparison report as an HTML string."""
+    import plotly.io as pio
+
+    esc = html.escape
+    parts = []
+    for k, name in enumerate(comparison.names[1:]):
+        parts.append(pio.to_html(forest_figure(table, name), include_plotlyjs=(k == 0), full_html=False,
+                                 config={"displaylogo": False}))
+    costs = comparison.costs()
+    cost_rows = "".join(
+        f"<tr><td>{esc(r.scenario)}</td><td>{r.cost_per_week:,.0f}</td><td>{_fmt(r.journey, 'share')} "
+        f"({_fmt(r.journey_ci_low, 'share')} – {_fmt(r.journey_ci_high, 'share')})</td></tr>" for r in costs.itertuples())
+    significant = table[table.significant]
+    sig_rows = "".join(
+        f"<tr><td>{esc(r.scenario)}</td><td>{esc(r.moment)}</td><td>{esc(r.group)}</td><td>{esc(r.statistic)} {esc(r.tier)}</td>"
+        f"<td>{_diff(r.baseline_value, r.unit, False)}</td><td>{_diff(r.difference, r.unit)} ({_diff(r.ci_low, r.unit)} to {_diff(r.ci_high, r.unit)})</td>"
+        f"<td class='{'met' if r.verdict == 'improved' else 'missed' if r.verdict == 'worsened' else ''}'>{esc(r.verdict)}</td></tr>"
+        for r in significant.itertuples())
+    warnings = "".join(f"<p class='warn'>{esc(w)}</p>" for w in comparison.warnings)
+    replications = len(comparison.results[comparison.baseline].replications)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Comparison against {esc(comparison.baseline)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left; }}
+.met {{ color: #2e7d32; font-weight: 600; }} .missed {{ color: #c62828; font-weight: 600; }}
+.warn {{ background: #fff3cd; padding: 0.5em; }}
+</style></head><body>
+<h1>Comparison against {esc(comparison.baseline)}</h1>
+<p>{replications} replications of each scenario with common random numbers: replication <i>r</i> of every
+scenario sees the same patients, so differences are paired. Intervals are 95 % t-intervals of the
+per-replication differences.</p>
+{warnings}
+<h2>Cost and journey outcome</h2>
+<table><tr><th>scenario</th><th>staff cost per week</th><th>journeys meeting every critical moment (95 % CI)</th></tr>{cost_rows}</table>
+<h2>Differences from the baseline</h2>
+{''.join(parts)}
+<h2>Significant differences</h2>
+<table><tr><th>scenario</th><th>moment</th><th>group</th><th>statistic</th><th>baseline</th><th>difference (95 % CI)</th><th>verdict</th></tr>{sig_rows}</table>
+</body></html>
+"""
+
+
+def _diff(value, unit: str, signed: bool = True) -> str:
+    if value != value:
+        return "–"
+    if unit == "share":
+        return f"{100 * value:+.1f} pp" if signed else f"{100 * value:.1f} %"
+    return f"{value:+.1f} min" if signed else f"{value:.1f} min"

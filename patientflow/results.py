@@ -21,7 +21,8 @@ from .scenario import Scenario
 class Results:
     """Everything an experiment measured, gathered by replication number."""
 
-    def __init__(self, scenario: Scenario, seed: int, results: list[ReplicationResult], seconds: float):
+    def __init__(self, scenario: Scenario, seed: int, results: list[ReplicationResult], seconds: float,
+                 patients_parts: list | None = None):
         self.scenario = scenario
         self.seed = seed
         self.replications = [r.replication for r in results]
@@ -33,6 +34,8 @@ class Results:
         self._inside = np.stack([r.inside for r in results])
         self._minutes = np.stack([r.measured_minutes for r in results])
         self._logs = [r.log for r in results if r.log is not None]
+        self._patients_parts = patients_parts or []
+        self._inside_series = np.nanmean(np.stack([r.inside_series for r in results]), axis=0)
         self.overloaded = [r.replication for r in results if r.overloaded]
         self.patient_counts = [r.patients for r in results]
         self.seconds = seconds
@@ -44,30 +47,19 @@ class Results:
 
     @cached_property
     def patients(self):
-        """One row per patient of the first replications: stream, attributes, outcome, events."""
+        """One row per patient: stream, attributes, outcome and the time of every event — for the
+        first replications (or every one written to Parquet with ``--patients``)."""
         import pandas as pd
 
-        model = self.scenario.model
-        frames = []
-        streams = [s.name for s in model.streams] + [f"initial:{r.name}" for r in model.resources]
-        outcomes = list(model.outcomes)
-        for log in self._logs:
-            n = log.times.shape[0]
-            data = {"replication": np.full(n, log.replication, dtype=np.int32),
-                    "patient": np.arange(n, dtype=np.int64),
-                    "stream": pd.Categorical.from_codes(log.stream, streams)}
-            for a, name in enumerate(model.attributes):
-                codes = log.attributes[:, a].astype(np.int64)
-                data[name] = pd.Categorical.from_codes(codes, model.values[a]) if model.values[a] else codes
-            data["outcome"] = pd.Categorical.from_codes(log.outcome.astype(np.int64), outcomes)
-            for e, event in enumerate(model.events):
-                data[event] = log.times[:, e]
-            frames.append(pd.DataFrame(data))
-        if not frames:
-            return pd.DataFrame()
-        out = pd.concat(frames, ignore_index=True)
-        out["outcome"] = out["outcome"].cat.add_categories(["inside"]).fillna("inside")
-        return out
+        from .patient_log import patients_frame, read_parts
+        if self._patients_parts:
+            return read_parts(self._patients_parts)
+        frames = [patients_frame(self.scenario.model, log) for log in self._logs]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def inside_by_hour_of_run(self) -> np.ndarray:
+        """Mean patients inside in each hour of the run, averaged over replications."""
+        return self._inside_series.copy()
 
     def utilisation(self, by: str = "hour"):
         """Per resource and hour of day (or ``by="hour_of_week"``): mean rostered and busy staff,
@@ -121,15 +113,28 @@ class Results:
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
-             jobs: int = 1, keep_patients: int = PATIENT_LOG_REPLICATIONS,
-             on_done: Callable[[ReplicationResult], None] | None = None) -> Results:
-    """Run ``replications`` (default: the scenario's) with ``seed`` (default: the scenario's)."""
+             jobs: int = 1, dask: str | None = None, keep_patients: int = PATIENT_LOG_REPLICATIONS,
+             store=None, patients: bool = False,
+             on_done: Callable[[ReplicationResult, bool], None] | None = None) -> Results:
+    """Run ``replications`` (default: the scenario's) with ``seed`` (default: the scenario's).
+
+    ``jobs`` local processes (0: all cores) or a Dask cluster (``dask="local"`` or a scheduler
+    address). With a ``store`` (see :mod:`patientflow.store`) finished replications are kept on
+    disk and reused; with ``patients`` too, every replication's patient log is written there."""
     run = scenario.spec.run
     n = replications if replications is not None else run.replications
     if n < 1:
         raise ValueError("replications must be at least 1")
-    seed = seed if seed is not None else run.seed
+    return run_numbers(scenario, list(range(n)), seed if seed is not None else run.seed, jobs=jobs, dask=dask,
+                       keep_patients=keep_patients, store=store, patients=patients, on_done=on_done)
+
+
+def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int = 1, dask: str | None = None,
+                keep_patients: int = PATIENT_LOG_REPLICATIONS, store=None, patients: bool = False,
+                on_done=None) -> Results:
+    """Results of the given replication numbers (see :func:`simulate`)."""
     started = time.perf_counter()
-    results = run_replications(scenario.model, seed, list(range(n)), jobs=jobs, keep_logs=keep_patients,
-                               on_done=on_done)
-    return Results(scenario, seed, results, time.perf_counter() - started)
+    results = run_replications(scenario.model, seed, numbers, jobs=jobs, dask=dask, keep_logs=keep_patients,
+                               store=store, patients=patients, on_done=on_done)
+    parts = [store.patients_part(r) for r in numbers] if store is not None and patients else None
+    return Results(scenario, seed, results, time.perf_counter() - started, parts)

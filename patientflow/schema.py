@@ -241,8 +241,8 @@ class RunSpec(BaseModel):
 class StreamSpec(BaseModel):
     model_config = _STRICT
     pathway: Name
-    per_day: float | None = Field(None, gt=0)
-    per_hour: float | None = Field(None, gt=0)
+    per_day: float | None = Field(None, gt=0, allow_inf_nan=False)
+    per_hour: float | None = Field(None, gt=0, allow_inf_nan=False)
     by_hour: Annotated[tuple[float, ...], _profile(24)] | None = None
     by_weekday: Annotated[tuple[float, ...], _profile(7)] | None = None
     by_week: Annotated[tuple[float, ...], _profile(168)] | None = None
@@ -283,7 +283,7 @@ class ResourceSpec(BaseModel):
     model_config = _STRICT
     count: Annotated[float, BeforeValidator(_count)] | None = None
     roster: Annotated[tuple[Shift, ...], BeforeValidator(_roster)] | None = None
-    cost_per_hour: float = Field(0.0, ge=0)
+    cost_per_hour: float = Field(0.0, ge=0, allow_inf_nan=False)
     queue: Name = "fifo"
     initial: InitialSpec | None = None
     description: str = ""

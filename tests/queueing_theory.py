@@ -92,6 +92,26 @@ def mm1_deterministic_patience_abandonment(lam: float, mu: float, tau: float) ->
     return rho * (1 - rho) * e / (1 - rho * rho * e)
 
 
+def mm1_deterministic_patience_served_wait(lam: float, mu: float, tau: float) -> float:
+    """Mean wait in queue of the customers who are served, in M/M/1+D (see above): the offered
+    wait V of a served customer is its wait, so the mean is E[V; V <= tau] / P(V <= tau) with
+    E[V; V <= tau] = lam P0 (1 - e (1 + theta tau)) / theta**2   (lam P0 tau**2 / 2 if theta = 0)."""
+    rho = lam / mu
+    theta = mu - lam
+    if abs(theta) < 1e-12:
+        p0 = 1 / (2 + lam * tau)
+        part = lam * p0 * tau * tau / 2
+    else:
+        e = math.exp(-theta * tau)
+        p0 = (1 - rho) / (1 - rho * rho * e)
+        x = theta * tau
+        if abs(x) < 1e-2:  # 1 - e (1 + x) = x^2/2 - x^3/3 + x^4/8 - x^5/30 + ..., without cancellation
+            part = lam * p0 * tau * tau * (0.5 - x / 3 + x * x / 8 - x ** 3 / 30)
+        else:
+            part = lam * p0 * (1 - e * (1 + x)) / (theta * theta)
+    return part / (1 - mm1_deterministic_patience_abandonment(lam, mu, tau))
+
+
 # ---------------------------------------------------------------- statistics
 def t_interval(values, confidence: float = 0.99) -> tuple[float, float, float]:
     """Mean of per-replication ``values`` and the two-sided Student-t interval: (mean, low, high)."""

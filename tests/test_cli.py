@@ -69,7 +69,7 @@ def test_a_folder_holding_another_runs_results_is_not_mixed_with_the_new_run(tmp
     assert cli("run", path, "-r", 1, "--out", out, "--patients", "--seed", 1).returncode == 0
     again = cli("run", path, "-r", 1, "--out", out, "--seed", 2)
     assert again.returncode == 0
-    assert "another run" in again.stderr
+    assert "another scenario or seed" in again.stderr
     assert not (out / "patients.parquet").exists()  # the old run's log is gone
     assert json.loads((out / "run.json").read_text())["seed"] == 2
 
