@@ -89,10 +89,10 @@ def run(
     with _simulation_errors(sc), _progress(max_replications if precision else n) as advance:
         if precision is not None:
             res, report = simulate_to_precision(sc, precision, seed_, max_replications=max_replications, jobs=jobs,
-                                                dask=dask, store=store, patients=patients, keep_patients=0,
+                                                dask=dask, store=store, patients=patients, keep_patients=3,
                                                 on_done=track)
         else:
-            res = simulate(sc, n, seed_, jobs=jobs, dask=dask, keep_patients=0, store=store, patients=patients,
+            res = simulate(sc, n, seed_, jobs=jobs, dask=dask, keep_patients=3, store=store, patients=patients,
                            on_done=track)
     meta = output.run_metadata(sc, res, {**ident, "replications": len(res.replications)})
     meta["replications_run"] = sorted(ran)

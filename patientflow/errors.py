@@ -62,7 +62,9 @@ def plain_message(item: dict, known: list[str] = ()) -> str:
 
     kind, ctx, loc = item["type"], item.get("ctx") or {}, item["loc"]
     given = item.get("input")
-    if kind == "extra_forbidden":
+    if loc and loc[-1] == "[key]" and kind == "string_type":
+        return f"expected a name, got {given!r}"
+    if kind in ("extra_forbidden", "invalid_key"):
         close = get_close_matches(str(loc[-1]), list(known), n=1)
         return f"unknown key {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else
                                              (f"; expected one of {', '.join(known)}" if known else ""))

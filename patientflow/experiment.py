@@ -130,13 +130,14 @@ def run_replications(model: Model, seed: int, replications: list[int], *, jobs: 
     results: dict[int, ReplicationResult] = {}
     calls = []
     for r in replications:
-        if store is not None and store.has(r, patients):
+        wants_part = patients or r < keep_logs  # the first few always keep their patients (figures)
+        if store is not None and store.has(r, wants_part):
             result = store.load(r)
             results[r] = result
             if on_done:
                 on_done(result, True)
             continue
-        part = str(store.patients_part(r)) if store is not None and patients else None
+        part = str(store.patients_part(r)) if store is not None and wants_part else None
         calls.append((model, seed, r, r < keep_logs and part is None, part))
     for result in _execute(calls, jobs, dask):
         if store is not None:

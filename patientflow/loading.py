@@ -60,7 +60,10 @@ class _Source:
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
-            self.problems.append(Problem(name, line, "yaml", f"{exc.problem or exc}".strip()))
+            message = f"{exc.problem or exc}".strip()
+            if message.startswith("found duplicate key"):  # not the whole value it holds
+                message = message.split(" with value ")[0] + "; a key may appear once in a mapping"
+            self.problems.append(Problem(name, line, "yaml", message))
             return
         except YAMLError as exc:
             self.problems.append(Problem(name, 1, "yaml", str(exc).splitlines()[0]))
@@ -331,7 +334,7 @@ def _text_keys(value: Any) -> Any:
     """Keys as JSON writes them, so that a mapping mixing kinds of keys (``{by: acuity, 1: 8min}``)
     can be sorted."""
     if isinstance(value, dict):
-        return {k if isinstance(k, str) else json.dumps(k): _text_keys(v) for k, v in value.items()}
+        return {k if isinstance(k, str) else json.dumps(k, default=str): _text_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_text_keys(v) for v in value]
     return value
@@ -342,7 +345,7 @@ def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple,
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))) and p not in (
-            "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str"))
+            "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str", "[key]"))
         error = (item.get("ctx") or {}).get("error")
         if isinstance(error, PartError):
             loc = (*loc, *error.parts)

@@ -57,53 +57,166 @@ def stage_figure(stage_title: str, rows):
     return fig
 
 
-def render(results, run_meta: dict) -> str:
-    """The report as an HTML string."""
+STYLE = """
+body { font-family: system-ui, -apple-system, sans-serif; margin: 1.5em auto; max-width: 1180px; color: #222; padding: 0 1em; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #eceff1; padding-bottom: 0.2em; margin-top: 1.6em; }
+table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }
+th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
+.met { color: #2e7d32; font-weight: 600; } .missed { color: #c62828; font-weight: 600; } .close { color: #b26a00; font-weight: 600; }
+.warn { background: #fff3cd; padding: 0.5em; } .headline { font-size: 1.1em; background: #f5f7f8; padding: 0.6em 0.8em; }
+.cards { display: flex; flex-wrap: wrap; gap: 0.6em; } .card { background: #f5f7f8; padding: 0.5em 0.8em; min-width: 12em; }
+.card b { display: block; font-size: 1.4em; }
+nav a { margin-right: 1em; } .fig { page-break-inside: avoid; }
+@media print { nav { display: none; } body { max-width: none; } }
+"""
+
+
+def _figure_html(fig, first: bool) -> str:
     import plotly.io as pio
+    return "<div class='fig'>" + pio.to_html(fig, include_plotlyjs=True if first else False, full_html=False,
+                                              config={"displaylogo": False, "responsive": True}) + "</div>"
+
+
+def planner_figures(results) -> list[tuple[str, str]]:
+    """The figures planners are judged on, as (label, value) pairs."""
+    model = results.scenario.model
+    summary = results.summary()
+    days = max(results.measured_days, 1e-9)
+    out: list[tuple[str, str]] = []
+    patients = results.patients_for_figures()
+    fig_days = max(results.figure_days, 1e-9)
+    if len(patients):
+        for m in model.moments:
+            first = next((t for tiers in m.tiers.values() for t in tiers if t.kind == "within"), None)
+            if m.kind != "duration" or not m.critical or first is None:
+                continue
+            start, stop = model.events[m.start_event], model.events[m.end_event]
+            ok = patients[start].notna() & (patients[start] >= model.warm_up) & patients[stop].notna()
+            beyond = (patients.loc[ok, stop] - patients.loc[ok, start] - first.threshold).clip(lower=0)
+            out.append((f"hours waited beyond {_minutes(first.threshold)} a day — {m.title}", f"{beyond.sum() / 60 / fig_days:,.1f}"))
+    for _, r in summary[(summary["kind"] == "duration") & (summary["tier"] != "")].iterrows():
+        if str(r["tier"]).lower().startswith("mean") or not r["critical"]:
+            continue
+        if r["target_share"] >= 0.999 or r["target"] >= 240:
+            group = "" if r["group"] == "all" else f" ({r['group']})"
+            out.append((f"patients a day waiting over {_minutes(r['target'])} — {r['title']}{group}",
+                        f"{r['n'] * (1 - r['within_target']) / days:,.1f}"))
+    if len(patients):
+        left = patients[(patients["left"] >= model.warm_up)]
+        for outcome, count in left["outcome"].astype(str).value_counts().items():
+            out.append((f"{outcome.replace('_', ' ')} a day", f"{count / fig_days:,.1f}"))
+        reps = max(patients["replication"].nunique(), 1)
+        out.append(("still inside at the end of the run", f"{(patients['outcome'].astype(str) == 'inside').sum() / reps:,.0f}"))
+    journey = summary[summary["moment"] == "journey"].iloc[0]
+    out.append(("journeys meeting every critical moment", f"{100 * journey['mean']:.1f} % "
+                f"({100 * journey['mean_ci_low']:.1f} – {100 * journey['mean_ci_high']:.1f})"))
+    return out
+
+
+def _minutes(value: float) -> str:
+    from .figures import _minutes as minutes
+    return minutes(value)
+
+
+def headline(results) -> str:
+    from .figures import moment_status
+    lines = moment_status(results.summary())
+    critical = [m for m in lines if m["critical"] and m["status"] != "no target"]
+    missed = [m for m in critical if m["status"] == "missed"]
+    close = [m for m in critical if m["status"] == "close"]
+    text = f"{len(missed)} of {len(critical)} critical moments miss their target"
+    if missed:
+        text += ": " + "; ".join(html.escape(m["title"] + ("" if m["group"] == "all" else f" ({m['group']})")) for m in missed[:6])
+    if close:
+        text += f". {len(close)} more are too close to call (the interval straddles the target)"
+    return text + "."
+
+
+def render(results, run_meta: dict) -> str:
+    """The wait-time report as one self-contained HTML string."""
+    from . import figures
 
     scenario = results.scenario
     summary = results.summary()
     model = scenario.model
-    parts = []
-    first = True
+    esc = html.escape
+    figs = [("cycle", "The service cycle", figures.cycle_map(results)),
+            ("weakest", "Weakest moments first", figures.weakest(results))]
+    stage_figs = []
     for stage, title in model.stages:
         rows = summary[summary["stage"] == stage]
-        if rows.empty:
-            continue
-        fig = stage_figure(title, rows)
-        parts.append(pio.to_html(fig, include_plotlyjs=True if first else False, full_html=False,
-                                 config={"displaylogo": False}))
+        if not rows.empty:
+            stage_figs.append(stage_figure(title, rows))
+    moment_figs = [figures.moment(results, m.name) for m in model.moments] if len(results.patients_for_figures()) else []
+    day_figs = [figures.through_the_day(results), figures.staffing(results)]
+    path_figs = [figures.pathway(results), figures.journey(results)] if len(results.patients_for_figures()) else []
+    first = True
+    blocks = {}
+    for key, _title, fig in figs:
+        blocks[key] = _figure_html(fig, first)
         first = False
-    table = _table(summary)
-    overloaded = ""
+    stage_html = "".join(_figure_html(f, False) for f in stage_figs)
+    moment_html = "".join(_figure_html(f, False) for f in moment_figs)
+    day_html = "".join(_figure_html(f, False) for f in day_figs)
+    path_html = "".join(_figure_html(f, False) for f in path_figs)
+    cards = "".join(f"<div class='card'><b>{esc(v)}</b>{esc(k)}</div>" for k, v in planner_figures(results))
+    warnings = []
     if results.overloaded:
-        overloaded = (f"<p class='warn'>Replications {', '.join(map(str, results.overloaded))} stopped early: "
-                      "more patients inside than the bound (the system is overloaded).</p>")
-    esc = html.escape
+        warnings.append(f"Replications {', '.join(map(str, results.overloaded))} stopped early: more patients inside "
+                        "than the bound — the system is overloaded.")
+    if run_meta.get("warm_up_warning"):
+        warnings.append(run_meta["warm_up_warning"])
+    warning_html = "".join(f"<p class='warn'>{esc(w)}</p>" for w in warnings)
+    util = results.utilisation()
+    mean_util = util.groupby("resource", sort=False)["utilisation"].mean()
+    util_rows = "".join(f"<tr><td>{esc(r)}</td><td></td><td></td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
+                        for r, u in mean_util.items())
+    machine = run_meta.get("machine", {})
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(scenario.name)} — wait-time report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
-table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }}
-th:nth-child(-n+3), td:nth-child(-n+3) {{ text-align: left; }}
-.met {{ color: #2e7d32; font-weight: 600; }} .missed {{ color: #c62828; font-weight: 600; }}
-.warn {{ background: #fff3cd; padding: 0.5em; }}
-</style></head><body>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(scenario.name)} — wait-time report</title><style>{STYLE}</style></head><body>
 <h1>{esc(scenario.name)}</h1>
 <p>{esc(scenario.spec.description)}</p>
-<p>{len(results.replications)} replications, seed {results.seed}, run length {run_meta['length_minutes'] / 1440:g} days
-after a warm-up of {run_meta['warm_up_minutes'] / 1440:g} days; scenario hash {esc(run_meta['scenario_hash'])}.
-Each figure is the mean over replications with its 95 % confidence interval; the black mark is the target.</p>
-{overloaded}
-<h2>Moments of truth, stage by stage</h2>
-{''.join(parts)}
-<h2>Summary</h2>
-{table}
-<h2>Method</h2>
-<p>Discrete-event simulation (SimPy). Counted patients are those whose starting event falls after the warm-up.
-Random streams: {esc(run_meta['random_streams'])}. Software: {esc(', '.join(f'{k} {v}' for k, v in run_meta['versions'].items()))}.
-Run time {run_meta['run_seconds']:.1f} s.</p>
+<nav><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a><a href="#figures">Key figures</a>
+<a href="#stages">Stage by stage</a><a href="#day">Through the day</a><a href="#pathway">Pathway</a>
+<a href="#summary">Summary table</a><a href="#method">Method</a></nav>
+<p class="headline">{headline(results)}</p>
+{warning_html}
+<h2 id="cycle">The service cycle</h2>
+<p>Each moment of truth on its stage: <span class="met">met</span> (target met, confidence interval agrees),
+<span class="close">close</span> (the interval straddles the target), <span class="missed">missed</span>;
+diamonds are critical moments.</p>
+{blocks['cycle']}
+<h2 id="weakest">Weakest moments first</h2>
+{blocks['weakest']}
+<h2 id="figures">Key figures</h2>
+<p>Per day of the measured period (after the warm-up), from {len(results.replications)} replications
+(distributions from the first {min(len(results.replications), results.FIGURE_REPLICATIONS)}).</p>
+<div class="cards">{cards}</div>
+<h2 id="stages">Stage by stage</h2>
+<p>Mean over replications with its 95 % confidence interval; the black mark is the target.</p>
+{stage_html}
+{moment_html}
+<h2 id="day">Through the day</h2>
+{day_html}
+<table><tr><th>resource</th><th></th><th></th><th>mean utilisation of rostered capacity</th></tr>{util_rows}</table>
+<h2 id="pathway">The pathway as simulated</h2>
+{path_html}
+<h2 id="summary">Summary table</h2>
+{_table(summary)}
+<h2 id="method">Method</h2>
+<table>
+<tr><td>scenario file</td><td>{esc(str(run_meta.get('scenario_file', '')))}</td></tr>
+<tr><td>scenario hash</td><td>{esc(run_meta['scenario_hash'])}</td></tr>
+<tr><td>model</td><td>discrete-event simulation (SimPy); {len(model.streams)} arrival streams (non-homogeneous Poisson by thinning), {len(model.resources)} resources, {len(model.steps)} steps</td></tr>
+<tr><td>run length, warm-up</td><td>{run_meta['length_minutes'] / 1440:g} days after a warm-up of {run_meta['warm_up_minutes'] / 1440:g} days; time 0 is a Monday 00:00</td></tr>
+<tr><td>replications, seed</td><td>{len(results.replications)}, seed {results.seed}</td></tr>
+<tr><td>random streams</td><td>{esc(run_meta['random_streams'])}; common random numbers across scenarios</td></tr>
+<tr><td>statistics</td><td>each statistic per replication, then the mean across replications with a 95 % t-interval; counted patients are those whose starting event falls after the warm-up; patients still waiting at the end count as misses once past the target</td></tr>
+<tr><td>software</td><td>{esc(', '.join(f'{k} {v}' for k, v in run_meta['versions'].items()))}</td></tr>
+<tr><td>run time, machine</td><td>{run_meta['run_seconds']:.1f} s; {esc(str(machine.get('system', '')))} {esc(str(machine.get('machine', '')))}, {esc(str(machine.get('cpus', '')))} cores</td></tr>
+</table>
 </body></html>
 """
 

@@ -57,6 +57,41 @@ class Results:
         frames = [patients_frame(self.scenario.model, log) for log in self._logs]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+    FIGURE_REPLICATIONS = 3
+
+    def patients_for_figures(self):
+        """The patients of at most three replications: enough for distributions, bounded in size."""
+        if self._patients_parts:
+            from .patient_log import read_parts
+            return read_parts(self._patients_parts[: self.FIGURE_REPLICATIONS])
+        patients = self.patients
+        if patients.empty:
+            return patients
+        return patients[patients["replication"].isin(sorted(set(patients["replication"]))[: self.FIGURE_REPLICATIONS])]
+
+    @property
+    def run_length(self) -> float:
+        return self.scenario.spec.run.length
+
+    @property
+    def measured_days(self) -> float:
+        """Days measured in each replication (after the warm-up)."""
+        return float(self._minutes[0].sum()) / 1440 if len(self._minutes) else 0.0
+
+    @property
+    def figure_days(self) -> float:
+        """Measured days covered by :meth:`patients_for_figures` (all its replications together)."""
+        frame = self.patients_for_figures()
+        reps = frame["replication"].nunique() if len(frame) else 0
+        return self.measured_days * reps
+
+    @property
+    def plot(self):
+        """The report's figures, each a plotly Figure: ``res.plot.cycle_map()``, ``.weakest()``,
+        ``.moment(name)``, ``.through_the_day()``, ``.staffing()``, ``.pathway()``, ``.journey()``."""
+        from .figures import Plots
+        return Plots(self)
+
     def inside_by_hour_of_run(self) -> np.ndarray:
         """Mean patients inside in each hour of the run, averaged over replications."""
         return self._inside_series.copy()
@@ -136,5 +171,5 @@ def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int 
     started = time.perf_counter()
     results = run_replications(scenario.model, seed, numbers, jobs=jobs, dask=dask, keep_logs=keep_patients,
                                store=store, patients=patients, on_done=on_done)
-    parts = [store.patients_part(r) for r in numbers] if store is not None and patients else None
+    parts = store.patients_parts(numbers) if store is not None else None
     return Results(scenario, seed, results, time.perf_counter() - started, parts)

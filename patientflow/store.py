@@ -45,6 +45,10 @@ class ReplicationStore:
     def patients_part(self, replication: int) -> Path:
         return self.dir / f"patients-{replication:05d}.parquet"
 
+    def patients_parts(self, replications: list[int]) -> list[Path]:
+        """The patient logs saved for these replications, in order of number."""
+        return [p for p in (self.patients_part(r) for r in sorted(replications)) if p.exists()]
+
     def has(self, replication: int, patients: bool) -> bool:
         return self._path(replication).exists() and (not patients or self.patients_part(replication).exists())
 

@@ -81,6 +81,16 @@ def test_the_base_scenario_is_valid(tmp_path):
     assert sc.model.attributes == ["acuity"]
 
 
+def test_a_distribution_with_commas_inside_braces_needs_no_quotes(tmp_path):
+    """YAML would split ``{takes: empirical(3min, 3min, 5min)}`` at its commas; the loader joins
+    the pieces back, even across lines, and leaves parentheses outside { } and [ ] alone."""
+    text = edit("takes: exponential(5min)}", "takes: empirical(3min, 3min,\n                                        5min)}")
+    text = edit("name: Small ED\n", "description: Winter (ward 5, shut\nname: Small ED)\n", text)
+    sc = pf.load_scenario(write(tmp_path, text))
+    assert sc.model.steps[0].takes.other.values == (3.0, 3.0, 5.0)
+    assert (sc.spec.description, sc.name) == ("Winter (ward 5, shut", "Small ED)")
+
+
 # ---------------------------------------------------------------- YAML and keys
 def test_a_yaml_syntax_error_names_its_line(tmp_path):
     text = edit("  nurse: {count: 2}", "  nurse: {count: 2")
@@ -95,6 +105,13 @@ def test_a_duplicate_yaml_key_is_a_syntax_error(tmp_path):
     path, p = only_problem(tmp_path, text)
     assert (p.file, p.line, p.key) == (str(path), 2, "yaml")
     assert 'duplicate key "name"' in p.message
+
+
+def test_a_mapping_written_where_a_key_belongs(tmp_path):
+    text = edit("{per_day: 50, pathway: ed, mix: {", "{per_day: 50, pathway: ed, mix:, {")
+    path, p = only_problem(tmp_path, text)
+    assert (p.file, p.line, p.key) == (str(path), line_of(text, "mix:, {"), "yaml")
+    assert p.message.startswith("a key must be a name, not a { } mapping or a [ ] list")
 
 
 def test_an_unknown_top_level_key_suggests_the_right_one(tmp_path):
@@ -269,6 +286,11 @@ def test_a_step_naming_a_resource_unlike_any_lists_the_resources(tmp_path):
 def test_a_release_of_a_resource_nobody_holds(tmp_path):
     _, p = only_problem(tmp_path, edit("takes: exponential(5min)", "takes: 5min, release: nurse"))
     assert p.key == f"{TRIAGE}.release" and p.message.startswith("no step holds 'nurse'")
+
+
+def test_a_mark_cannot_reuse_a_built_in_event(tmp_path):
+    _, p = only_problem(tmp_path, edit("takes: exponential(5min)", "takes: 5min, mark: arrived"))
+    assert (p.key, p.message) == (f"{TRIAGE}.mark", "'arrived' is recorded for every patient already; give the mark another name")
 
 
 def test_a_stream_naming_a_missing_pathway(tmp_path):
