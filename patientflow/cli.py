@@ -58,6 +58,7 @@ def run(
     patients: bool = typer.Option(False, "--patients", help="Also write the patient-level log, patients.parquet."),
     precision: Optional[float] = typer.Option(None, "--precision", min=0.001, max=0.5, help="Add replications until every moment's 95 % CI half-width is within this share of its mean (e.g. 0.05)."),
     max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
+    excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, staff cost)."),
 ) -> None:
     """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
     patients.parquet). A killed run resumes: run the same command again."""
@@ -110,6 +111,11 @@ def run(
             concat_parquet(res._patients_parts, tmp)
     else:
         (folder / "patients.parquet").unlink(missing_ok=True)
+    if excel:
+        output.write_excel(folder / "summary.xlsx", {"summary": res.summary(), "utilisation": res.utilisation(),
+                                                     "staff cost": res.staff_cost()})
+    else:
+        (folder / "summary.xlsx").unlink(missing_ok=True)
     output.write_text(folder / "report.html", render(res, meta))
     output.write_json(folder / "run.json", meta)
     _print_headline(res)
@@ -120,7 +126,8 @@ def run(
     if res.overloaded:
         typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded", err=True)
     typer.echo(f"wrote {folder}/report.html, summary.csv, utilisation.csv, run.json"
-               + (", patients.parquet" if patients else "") + f" in {res.seconds:.1f} s")
+               + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
+               + f" in {res.seconds:.1f} s")
 
 
 @app.command()
@@ -165,7 +172,11 @@ def _print_comparison(comparison, table) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .comparison import plain_lines
+
     console = Console(width=140)
+    for line in plain_lines(comparison, table):
+        console.print(line)
     costs = comparison.costs().set_index("scenario")
     for name in comparison.names[1:]:
         rows = table[(table.scenario == name) & table.significant]

@@ -146,3 +146,34 @@ def compare(scenarios: dict, replications: int | None = None, seed: int | None =
     results = {name: simulate(sc, n, seed, jobs=jobs, dask=dask, keep_patients=0, on_done=on_done)
                for name, sc in aligned.items()}
     return Comparison(names, results, warnings)
+
+
+def plain_lines(comparison: Comparison, table=None) -> list[str]:
+    """One sentence per scenario: its largest significant change in a 90th centile (critical
+    moments first), the journey outcome and the staff cost, against the baseline."""
+    table = comparison.table() if table is None else table
+    costs = comparison.costs().set_index("scenario")
+    base_cost = costs.loc[comparison.baseline, "cost_per_week"]
+    lines = []
+    for name in comparison.names[1:]:
+        rows = table[(table.scenario == name) & (table.statistic == "p90") & table.significant]
+        rows = rows.assign(size=(rows.difference / rows.baseline_value.where(rows.baseline_value > 0)).abs())
+        critical = rows[rows.critical]
+        pick = (critical if len(critical) else rows).sort_values("size", ascending=False)
+        parts = []
+        for r in pick.head(2).itertuples():
+            group = "" if r.group == "all" else f" ({r.group})"
+            parts.append(f"{r.moment.replace('_', ' ')}{group} 90th centile {r.difference:+.0f} min "
+                         f"({r.ci_low:+.0f} to {r.ci_high:+.0f})")
+        if not parts:
+            parts.append("no significant change in any 90th centile")
+        journey = table[(table.scenario == name) & (table.moment == "journey")]
+        if len(journey):
+            j = journey.iloc[0]
+            parts.append(f"journeys meeting every critical moment {100 * j.difference:+.1f} points "
+                         f"({100 * j.ci_low:+.1f} to {100 * j.ci_high:+.1f})")
+        cost = costs.loc[name, "cost_per_week"] - base_cost
+        parts.append(f"cost {cost:+,.0f} a week")
+        lines.append(f"{name}: " + "; ".join(parts))
+    return lines
+

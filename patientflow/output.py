@@ -19,7 +19,7 @@ from typing import Iterator
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-OUTPUT_FILES = ("summary.csv", "report.html", "run.json", "patients.parquet", "utilisation.csv")
+OUTPUT_FILES = ("summary.csv", "report.html", "run.json", "patients.parquet", "utilisation.csv", "summary.xlsx")
 
 
 @contextmanager
@@ -105,6 +105,15 @@ def write_json(target: Path, data: dict) -> None:
 def write_csv(target: Path, frame) -> None:
     with atomic_path(target) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+
+
+def write_excel(target: Path, sheets: dict) -> None:
+    """A workbook with one sheet per table, for planners who live in Excel."""
+    import pandas as pd
+    with atomic_path(target) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in sheets.items():
+                frame.to_excel(writer, sheet_name=name[:31], index=False)
 
 
 def write_parquet(target: Path, frame) -> None:

@@ -263,15 +263,32 @@ def forest_figure(table, scenario: str):
     return fig
 
 
+def cost_outcome_figure(comparison):
+    """Each scenario's staff cost per week against its journey outcome (with its 95 % CI)."""
+    import plotly.graph_objects as go
+
+    costs = comparison.costs()
+    fig = go.Figure()
+    fig.add_scatter(x=costs.cost_per_week, y=100 * costs.journey, mode="markers+text",
+                    text=[html.escape(n) for n in costs.scenario], textposition="top center",
+                    marker={"size": 12, "color": ["#607d8b"] + ["#1565c0"] * (len(costs) - 1)},
+                    error_y={"type": "data", "symmetric": False, "array": 100 * (costs.journey_ci_high - costs.journey),
+                             "arrayminus": 100 * (costs.journey - costs.journey_ci_low)})
+    fig.update_layout(title="Staff cost against journeys meeting every critical moment", template="plotly_white",
+                      xaxis_title="staff cost per week", yaxis_title="% of journeys", height=420,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
 def render_comparison(comparison, table) -> str:
     """The comparison report as an HTML string."""
-    import plotly.io as pio
+    from .comparison import plain_lines
 
     esc = html.escape
-    parts = []
-    for k, name in enumerate(comparison.names[1:]):
-        parts.append(pio.to_html(forest_figure(table, name), include_plotlyjs=(k == 0), full_html=False,
-                                 config={"displaylogo": False}))
+    parts = [_figure_html(cost_outcome_figure(comparison), True)]
+    for name in comparison.names[1:]:
+        parts.append(_figure_html(forest_figure(table, name), False))
+    sentences = "".join(f"<li>{esc(line)}</li>" for line in plain_lines(comparison, table))
     costs = comparison.costs()
     cost_rows = "".join(
         f"<tr><td>{esc(r.scenario)}</td><td>{r.cost_per_week:,.0f}</td><td>{_fmt(r.journey, 'share')} "
@@ -286,18 +303,14 @@ def render_comparison(comparison, table) -> str:
     replications = len(comparison.results[comparison.baseline].replications)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Comparison against {esc(comparison.baseline)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
-table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left; }}
-.met {{ color: #2e7d32; font-weight: 600; }} .missed {{ color: #c62828; font-weight: 600; }}
-.warn {{ background: #fff3cd; padding: 0.5em; }}
-</style></head><body>
+<style>{STYLE}</style></head><body>
 <h1>Comparison against {esc(comparison.baseline)}</h1>
 <p>{replications} replications of each scenario with common random numbers: replication <i>r</i> of every
 scenario sees the same patients, so differences are paired. Intervals are 95 % t-intervals of the
 per-replication differences.</p>
 {warnings}
+<h2>In a sentence</h2>
+<ul class="headline">{sentences}</ul>
 <h2>Cost and journey outcome</h2>
 <table><tr><th>scenario</th><th>staff cost per week</th><th>journeys meeting every critical moment (95 % CI)</th></tr>{cost_rows}</table>
 <h2>Differences from the baseline</h2>
