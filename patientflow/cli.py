@@ -124,7 +124,8 @@ def run(
     if advice:
         typer.echo(f"warning: {advice}", err=True)
     if res.overloaded:
-        typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded", err=True)
+        typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded; the longest queue: "
+                   f"{', '.join(res.overwhelmed)}", err=True)
     typer.echo(f"wrote {folder}/report.html, summary.csv, utilisation.csv, run.json"
                + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
                + f" in {res.seconds:.1f} s")

@@ -42,7 +42,8 @@ class Log:
     queue: np.ndarray  # (resources, hours) waiting patient-minutes
     inside: np.ndarray  # (hours,) patient-minutes inside the system
     length: float
-    overloaded: bool = False
+    overloaded: bool = False  # stopped early: more patients inside than the bound
+    waiting_at_end: np.ndarray | None = None  # (resources,) patients queueing for each resource at the end
     events_processed: int = 0
 
 
@@ -321,6 +322,7 @@ class _Replication:
             rostered=np.array([r[1] for r in records]).reshape(shape),
             queue=np.array([r[2] for r in records]).reshape(shape),
             inside=np.asarray(self.inside_area), length=float(env.now), overloaded=self.overloaded,
+            waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
             events_processed=next(env._eid))  # type: ignore[attr-defined]
 
 

@@ -41,6 +41,7 @@ class ReplicationResult:
     patients: int
     overloaded: bool
     seconds: float
+    overwhelmed: str = ""  # when overloaded: the resource with the longest queue at the stop
     log: Log | None = None
 
 
@@ -48,7 +49,7 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
                     patients_part: str | None = None) -> ReplicationResult:
     """One replication, measured; safe to run in a worker process."""
     started = time.perf_counter()
-    log = simulate_replication(model, seed, replication, max_inside=model.spec.run.max_inside)
+    log = simulate_replication(model, seed, replication, max_inside=inside_bound(model))
     stats = measure(model, log)
     n_hours = log.busy.shape[1]
     first = int(np.ceil(model.warm_up / 60))
@@ -73,7 +74,33 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
         queue=by_week(log.queue), inside=by_week(log.inside),
         measured_minutes=np.bincount(how, weights=minutes[measured], minlength=168),
         inside_series=series, patients=int(log.times.shape[0]), overloaded=log.overloaded,
+        overwhelmed=_longest_queue(model, log) if log.overloaded else "",
         seconds=time.perf_counter() - started, log=log if keep_log else None)
+
+
+def inside_bound(model: Model) -> int:
+    """How many patients may be inside before a replication counts as overloaded and stops:
+    ``run.max_inside``, or else ten times a day's expected arrivals plus the initial occupants
+    (a stable service holds far fewer; a runaway queue reaches it in days, not months)."""
+    if model.spec.run.max_inside is not None:
+        return model.spec.run.max_inside
+    per_day = 0.0
+    for stream in model.streams:
+        if stream.rate_by_hour_of_week is not None:
+            per_day += float(stream.rate_by_hour_of_week.sum()) * 60 / 7
+        elif stream.at is not None:
+            per_day += len(stream.at) / max(model.length / 1440, 1)
+        elif stream.every is not None:
+            per_day += 1440 / stream.every
+    initial = sum(r.initial_occupied for r in model.resources)
+    return int(max(1000, 10 * per_day + initial))
+
+
+def _longest_queue(model: Model, log: Log) -> str:
+    if log.waiting_at_end is None or not len(log.waiting_at_end):
+        return ""
+    r = int(np.argmax(log.waiting_at_end))
+    return f"{model.resources[r].name} ({int(log.waiting_at_end[r])} waiting)"
 
 
 def cores() -> int:

@@ -90,6 +90,7 @@ def run_metadata(scenario, results, ident: dict) -> dict:
         "random_streams": "one numpy SeedSequence per experiment; a PCG64 generator per "
                           "replication, arrival stream and purpose, keyed by their names",
         "overloaded_replications": results.overloaded,
+        "overwhelmed_resources": results.overwhelmed,
         "patients_per_replication": results.patient_counts,
         "run_seconds": round(results.seconds, 3),
         "versions": versions(),

@@ -164,7 +164,7 @@ def render(results, run_meta: dict) -> str:
     warnings = []
     if results.overloaded:
         warnings.append(f"Replications {', '.join(map(str, results.overloaded))} stopped early: more patients inside "
-                        "than the bound — the system is overloaded.")
+                        f"than the bound — the system is overloaded. The longest queue: {', '.join(results.overwhelmed)}.")
     if run_meta.get("warm_up_warning"):
         warnings.append(run_meta["warm_up_warning"])
     warning_html = "".join(f"<p class='warn'>{esc(w)}</p>" for w in warnings)

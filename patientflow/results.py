@@ -37,6 +37,7 @@ class Results:
         self._patients_parts = patients_parts or []
         self._inside_series = np.nanmean(np.stack([r.inside_series for r in results]), axis=0)
         self.overloaded = [r.replication for r in results if r.overloaded]
+        self.overwhelmed = sorted({r.overwhelmed for r in results if r.overloaded and r.overwhelmed})
         self.patient_counts = [r.patients for r in results]
         self.seconds = seconds
 

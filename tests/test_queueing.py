@@ -62,12 +62,12 @@ def _check(label: str, values: np.ndarray, exact: float, scale: float | None = N
     scale = abs(exact) if scale is None else scale
     print(f"{label}: estimate {mean:.5g}, 99% CI [{low:.5g}, {high:.5g}] "
           f"(half-width {half / scale:.1%} of {scale:.4g}), exact {exact:.5g}, {len(values)} replications")
-    assert half <= MAX_RELATIVE_HALF_WIDTH * scale, (
-        f"{label}: the 99% interval is too wide to test anything (half-width {half:.4g}, "
-        f"{half / scale:.1%} of {scale:.4g}); run more replications")
     assert low <= exact <= high, (
         f"{label}: exact value {exact:.6g} outside the 99% interval [{low:.6g}, {high:.6g}] "
         f"(estimate {mean:.6g})")
+    assert half <= MAX_RELATIVE_HALF_WIDTH * scale, (
+        f"{label}: the 99% interval is too wide to test anything (half-width {half:.4g}, "
+        f"{half / scale:.1%} of {scale:.4g}); run more replications")
 
 
 def _mmc_text(servers: int, per_hour: float, service_mean: str, length: str, warm_up: str) -> str:
