@@ -52,3 +52,49 @@ def overload_warnings(scenario) -> list[Problem]:
                 f"staff-hours are rostered (load {offered / rostered:.0%}); queues will grow without end",
                 severity="warning"))
     return warnings
+
+
+MAX_RUN_LENGTH = 10 * 365 * 1440.0  # ten years, in minutes
+MAX_LOG_CELLS = 200_000_000  # patients × events in one replication's log (1.6 GB)
+
+
+def expected_by_stream(model) -> dict[str, float]:
+    """Patients each arrival stream is expected to bring in one replication."""
+    out = {}
+    for stream in model.streams:
+        if stream.rate_by_hour_of_week is not None:
+            out[stream.name] = float(stream.rate_by_hour_of_week.sum()) * 60 / 10080 * model.length
+        elif stream.at is not None:
+            out[stream.name] = float(len(stream.at))
+        else:
+            out[stream.name] = max(0.0, (model.length - stream.start) / stream.every)
+    return out
+
+
+def expected_patients(model) -> float:
+    """Patients a replication is expected to create: arrivals over the run plus initial occupants."""
+    return sum(r.initial_occupied for r in model.resources) + sum(expected_by_stream(model).values())
+
+
+def size_problems(scenario) -> list[Problem]:
+    """Runs too big for this machine, found before they start (not after memory runs out)."""
+    model = scenario.model
+    located = scenario._located
+    problems = []
+    if model.length > MAX_RUN_LENGTH:
+        problems.append(located.problem(("run", "length"), f"a run of {model.length / 1440:,.0f} days is longer than "
+                                        f"the {MAX_RUN_LENGTH / 1440:,.0f} days one replication may last; "
+                                        "use more replications instead"))
+        return problems
+    patients = expected_patients(model)
+    cells = patients * len(model.events)
+    if cells > MAX_LOG_CELLS:
+        by_stream = expected_by_stream(model)
+        biggest = max(by_stream, key=by_stream.get) if by_stream else None
+        path = ("demand", biggest) if biggest and by_stream[biggest] * 2 > patients else ("run", "length")
+        if any(r.initial_occupied * 2 > patients for r in model.resources):
+            path = ("resources", max(model.resources, key=lambda r: r.initial_occupied).name, "initial")
+        problems.append(located.problem(path, f"about {patients:,.0f} patients a replication "
+                                        f"({len(model.events)} events each) is more than one replication can record; "
+                                        "shorten run.length or check the volumes (per_day is patients a day)"))
+    return problems

@@ -46,6 +46,10 @@ class Scenario:
         self._located = located
         self.spec = spec
         self.model: Model = compile_model(spec, located)
+        from .checks import size_problems
+        problems = size_problems(self)
+        if problems:
+            raise ScenarioError(problems)
 
     @property
     def name(self) -> str:
