@@ -52,7 +52,11 @@ class SimulationError(RuntimeError):
 
     def __init__(self, step: Step, message: str):
         self.step = step
-        super().__init__(f"step {step.name!r}: {message}")
+        self.message = message
+        super().__init__(step, message)  # rebuildable from its args (SimPy re-raises that way)
+
+    def __str__(self) -> str:
+        return f"step {self.step.name!r}: {self.message}"
 
 
 class _Chooser:

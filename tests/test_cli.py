@@ -113,3 +113,21 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     serial = pf.simulate(sc, replications=3, seed=2, jobs=1).summary()
     parallel = pf.simulate(sc, replications=3, seed=2, jobs=2).summary()
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_a_step_needing_an_attribute_given_only_later_is_bad_input_not_a_crash(tmp_path):
+    path = write(tmp_path, """
+        name: An attribute assigned too late
+        run: {length: 1d}
+        demand:
+          p: {per_hour: 5, pathway: a}
+        pathways:
+          a:
+            - first: {takes: {by: acuity, 1: 5min, 2: 10min}}
+            - second: {assign: {acuity: {1: 0.5, 2: 0.5}}}
+        """)
+    for jobs in (1, 2):
+        done = cli("run", path, "-r", 2, "--jobs", jobs, "--out", tmp_path / f"o{jobs}")
+        assert done.returncode == 2, done.stderr
+        assert f"{path}:7: pathways.a.0.first: step 'first': a patient has no value" in done.stderr
+        assert "Traceback" not in done.stderr
