@@ -48,6 +48,21 @@ DASK = typer.Option(None, "--dask", help="Run on Dask: 'local' (a LocalCluster) 
 
 
 @app.command()
+def schema(out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of printing.")) -> None:
+    """Print the JSON Schema of scenario files (for editors: completion and checking)."""
+    import json
+
+    from .schema import json_schema
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        from .output import write_text
+        write_text(out, text)
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
 def run(
     scenario: Path = typer.Argument(..., help="The scenario file (YAML)."),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="Replications (default: the scenario's run.replications)."),

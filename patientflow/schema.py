@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
 from .distributions import Distribution, parse_distribution, parse_duration, read_number_column
 from .errors import PartError, plain_message
@@ -56,10 +56,29 @@ def _distribution(value: Any) -> Distribution:
     return parse_distribution(value)
 
 
-Share = Annotated[float, BeforeValidator(_share)]
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-PositiveDuration = Annotated[float, BeforeValidator(_positive_duration)]
-Dist = Annotated[Distribution, BeforeValidator(_distribution)]
+_DURATION_JSON = {"type": ["number", "string"], "pattern": r"^\s*[-+]?[0-9.]+(e[-+]?[0-9]+)?\s*[a-z]*\s*$",
+                  "description": "minutes, or a number with a unit: 15s, 7min, 4h, 3d, 1w"}
+_DIST_JSON = {"type": ["number", "string"],
+              "description": "a duration, or a distribution: exponential(3min), lognormal(mean 5min, sd 1.4min), "
+                             "gamma(mean 20min, sd 10min), triangular(min 1min, mode 2min, max 6min), "
+                             "uniform(1min, 3min), normal(mean 10min, sd 3min), fixed(5min), empirical(3min, 5min)"}
+_SHARE_JSON = {"type": ["number", "string"], "description": "a share: 0.25 or 25%"}
+_BY_JSON = {"type": "object", "required": ["by"], "properties": {"by": {"type": "string"}},
+            "description": "a value per attribute value: {by: category, 1: ..., 2: ..., other: ...}"}
+_MIX_JSON = {"type": "object", "additionalProperties": _SHARE_JSON,
+             "description": "shares by value that sum to 1, e.g. {1: 0.2, 2: 0.8}; or {by: attribute, value: {...}}"}
+_NAMES_JSON = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+
+
+def _profile_json(length: int) -> dict:
+    return {"anyOf": [{"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": length, "maxItems": length},
+                      {"type": "string", "description": "a CSV file of the values"}]}
+
+
+Share = Annotated[float, BeforeValidator(_share), WithJsonSchema(_SHARE_JSON)]
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_JSON)]
+PositiveDuration = Annotated[float, BeforeValidator(_positive_duration), WithJsonSchema(_DURATION_JSON)]
+Dist = Annotated[Distribution, BeforeValidator(_distribution), WithJsonSchema(_DIST_JSON)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
@@ -122,8 +141,9 @@ def by_attribute(parse):
     return BeforeValidator(validate)
 
 
-DistOrBy = Annotated[Union[Distribution, ByAttribute], by_attribute(_distribution)]
-MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(_mix)]
+DistOrBy = Annotated[Union[Distribution, ByAttribute], by_attribute(_distribution),
+                     WithJsonSchema({"anyOf": [_DIST_JSON, _BY_JSON]})]
+MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(_mix), WithJsonSchema(_MIX_JSON)]
 
 
 # ---------------------------------------------------------------- rosters
@@ -243,14 +263,14 @@ class StreamSpec(BaseModel):
     pathway: Name
     per_day: float | None = Field(None, gt=0, allow_inf_nan=False)
     per_hour: float | None = Field(None, gt=0, allow_inf_nan=False)
-    by_hour: Annotated[tuple[float, ...], _profile(24)] | None = None
-    by_weekday: Annotated[tuple[float, ...], _profile(7)] | None = None
-    by_week: Annotated[tuple[float, ...], _profile(168)] | None = None
+    by_hour: Annotated[tuple[float, ...], _profile(24), WithJsonSchema(_profile_json(24))] | None = None
+    by_weekday: Annotated[tuple[float, ...], _profile(7), WithJsonSchema(_profile_json(7))] | None = None
+    by_week: Annotated[tuple[float, ...], _profile(168), WithJsonSchema(_profile_json(168))] | None = None
     at: tuple[Duration, ...] | None = None
     every: PositiveDuration | None = None
     start: Duration = 0.0
     mix: dict[Name, MixOrBy] = {}
-    set: dict[Name, Annotated[str, BeforeValidator(_label)]] = {}
+    set: dict[Name, Annotated[str, BeforeValidator(_label), WithJsonSchema({"type": ["string", "number"]})]] = {}
     description: str = ""
 
     @model_validator(mode="after")
@@ -268,7 +288,8 @@ class StreamSpec(BaseModel):
 
 class InitialSpec(BaseModel):
     model_config = _STRICT
-    occupied: Annotated[float, BeforeValidator(lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _share(v))]
+    occupied: Annotated[float, BeforeValidator(lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _share(v)),
+                        WithJsonSchema({"type": ["number", "string"], "description": "units occupied at time 0: a number or a share (93%)"})]
     enter: Name | None = None
     remaining: Dist | None = None
 
@@ -281,8 +302,10 @@ class InitialSpec(BaseModel):
 
 class ResourceSpec(BaseModel):
     model_config = _STRICT
-    count: Annotated[float, BeforeValidator(_count)] | None = None
-    roster: Annotated[tuple[Shift, ...], BeforeValidator(_roster)] | None = None
+    count: Annotated[float, BeforeValidator(_count), WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})] | None = None
+    roster: Annotated[tuple[Shift, ...], BeforeValidator(_roster), WithJsonSchema(
+        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+         "description": 'shifts and staff on them: {"07:00-19:00": 5, "mon-fri 19:00-07:00": 3}'})] | None = None
     cost_per_hour: float = Field(0.0, ge=0, allow_inf_nan=False)
     queue: Name = "fifo"
     initial: InitialSpec | None = None
@@ -311,12 +334,13 @@ def _then(value: Any) -> str:
     return value.strip()
 
 
-Then = Annotated[str, BeforeValidator(_then)]
+Then = Annotated[str, BeforeValidator(_then), WithJsonSchema(
+    {"type": "string", "pattern": "^(next|exit [A-Za-z_][A-Za-z0-9_]*|pathway [A-Za-z_][A-Za-z0-9_]*)$"})]
 
 
 class BranchOption(BaseModel):
     model_config = _STRICT
-    p: Annotated[Union[float, ByAttribute], by_attribute(_share)]
+    p: Annotated[Union[float, ByAttribute], by_attribute(_share), WithJsonSchema({"anyOf": [_SHARE_JSON, {"type": "object"}]})]
     then: Then = "next"
 
 
@@ -328,7 +352,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
-Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names), WithJsonSchema(_NAMES_JSON)]
 
 
 class StepSpec(BaseModel):
@@ -346,7 +370,7 @@ class StepSpec(BaseModel):
     priority: Name | None = None
     gives_up_after: DistOrBy | None = None
     gives_up_as: Name = "abandoned"
-    wait_until: Annotated[tuple[float, ...], _profile(24)] | None = None
+    wait_until: Annotated[tuple[float, ...], _profile(24), WithJsonSchema(_profile_json(24))] | None = None
     assign: dict[Name, MixOrBy] = {}
     branch: dict[str, Any] | None = None
     mark: Names = ()
@@ -454,3 +478,14 @@ def moment_tiers(moment: MomentSpec) -> dict[str | None, tuple[Tier, ...]]:
     if isinstance(target, dict):
         return {_label(k): parse_tiers(v, moment.kind) for k, v in target.items()}
     return {None: parse_tiers(target, moment.kind)}
+
+
+def json_schema() -> dict:
+    """The JSON Schema of scenario files, for editors to complete and check them."""
+    schema = ScenarioSpec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "patientflow scenario"
+    schema["description"] = ("A patientflow scenario: demand, resources, pathways, moments of truth and run settings. "
+                             "Durations are minutes or carry a unit (15s, 7min, 4h, 3d).")
+    return schema
+
