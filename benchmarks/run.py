@@ -373,6 +373,13 @@ def wait_measures(times, acuity, warm_up: float) -> dict[str, float]:
     return out
 
 
+def load_average() -> str:
+    """A speed-up needs an idle second core: say how busy the machine was."""
+    if not hasattr(os, "getloadavg"):
+        return ""
+    return "Load average now: " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores."
+
+
 def median(values):
     return statistics.median(values) if values else math.nan
 
@@ -481,7 +488,7 @@ def measure_walk_in(fig: Figures, quick: bool) -> dict:
     rates = {k: [] for k in ("patientflow", "idiomatic", "expert", "simulate", "pf_events", "bare_events")}
     ratios = {k: [] for k in ("generality", "expert", "engine_share")}
     waits = {k: [] for k in ("patientflow", "idiomatic", "expert")}
-    patients = []
+    patients, events_pf, events_id = [], [], []
     tasks = ["patientflow", "idiomatic", "expert", "bare", "simulate"]
     for i in range(repetitions):
         order = tasks[i % len(tasks):] + tasks[:i % len(tasks)]
@@ -508,6 +515,8 @@ def measure_walk_in(fig: Figures, quick: bool) -> dict:
         times_id, acuity_id = m_id.arrays()
         waits["idiomatic"].append(wait_measures(times_id, acuity_id, warm_up))
         rate_id = len(times_id) / s_id
+        events_id.append(next(m_id.env._eid) / len(times_id))
+        events_pf.append(log.events_processed / n_pf)
         s_ex, m_ex = got["expert"]
         waits["expert"].append(wait_measures(*m_ex.arrays(), warm_up))
         rate_ex = len(m_ex.times) / s_ex
@@ -559,6 +568,8 @@ def measure_walk_in(fig: Figures, quick: bool) -> dict:
     fig.add("patientflow_events_per_second", median(rates["pf_events"]), "events/s", "SimPy events, walk-in model")
     fig.add("bare_simpy_events_per_second", median(rates["bare_events"]), "events/s", "loops of env.timeout(1)")
     fig.add("engine_share", median(ratios["engine_share"]), "x", "patientflow events/s ÷ bare SimPy events/s")
+    fig.add("patientflow_events_per_patient", median(events_pf), "events", "SimPy events scheduled per patient")
+    fig.add("idiomatic_events_per_patient", median(events_id), "events", "the same, hand-written (simpy.Resource)")
     return {"same_model": all_ok}
 
 
@@ -599,19 +610,18 @@ def measure_import(fig: Figures, quick: bool) -> None:
             "… and resolving pf.load_scenario, pf.simulate (first use)")
 
 
-def measure_parallel_and_memory(fig: Figures, quick: bool) -> None:
+def measure_parallel(fig: Figures, quick: bool) -> None:
     if not BASELINE.exists():
-        print(f"\n{BASELINE.relative_to(ROOT)} does not exist yet: skipping parallel_speedup and memory", flush=True)
-        for name, unit in (("parallel_speedup", "x"), ("parallel_speedup_warm", "x"), ("peak_rss_10_mib", "MiB"), ("peak_rss_100_mib", "MiB"),
-                           ("memory_growth", "fraction")):
-            fig.add(name, None, unit, "skipped: no scenarios/baseline.yaml")
+        print(f"\n{BASELINE.relative_to(ROOT)} does not exist yet: skipping parallel_speedup", flush=True)
+        for name in ("parallel_speedup", "parallel_speedup_warm"):
+            fig.add(name, None, "x", "skipped: no scenarios/baseline.yaml")
         return
     replications = 4 if quick else 20
     length, warm_up = ("2d", "1d") if quick else ("14d", "2d")
     repetitions, repeat = (1, 1) if quick else (2, 2)
     print(f"\nParallel: {replications} replications of the baseline ({length}, warm-up {warm_up}), jobs=1 vs jobs=2, "
           f"each in a fresh interpreter; {repetitions} alternating repetitions. Cold: the first pf.simulate "
-          f"(pool start-up included); warm: a second one in the same interpreter.", flush=True)
+          f"(pool start-up included); warm: a second one in the same interpreter. {load_average()}", flush=True)
     base = {"scenario": str(BASELINE), "changes": {"run.length": length, "run.warm_up": warm_up}, "seed": 7,
             "replications": replications, "repeat": repeat}
     cold, warm = [], []
@@ -628,6 +638,14 @@ def measure_parallel_and_memory(fig: Figures, quick: bool) -> None:
     fig.add("parallel_speedup_warm", median(warm) if warm else None, "x",
             "the same with the worker pool already started" if warm else "skipped in quick mode")
 
+
+def measure_memory(fig: Figures, quick: bool) -> None:
+    if not BASELINE.exists():
+        print(f"\n{BASELINE.relative_to(ROOT)} does not exist yet: skipping peak memory", flush=True)
+        for name in ("peak_rss_10_mib", "peak_rss_100_mib"):
+            fig.add(name, None, "MiB", "skipped: no scenarios/baseline.yaml")
+        fig.add("memory_growth", None, "fraction", "skipped: no scenarios/baseline.yaml")
+        return
     few, many = (2, 6) if quick else (10, 100)
     length, warm_up = ("1d", "6h") if quick else ("3d", "1d")
     print(f"\nPeak memory (VmHWM) of a fresh interpreter running {few} vs {many} replications "
@@ -654,10 +672,15 @@ def profile_walk_in(top: int = 25) -> None:
     pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(top)
 
 
+PARTS = {"walk_in": measure_walk_in, "baseline": measure_baseline_year, "import": measure_import,
+         "parallel": measure_parallel, "memory": measure_memory}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run of every figure (not figures to quote)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the engine on the walk-in model")
+    parser.add_argument("--only", metavar="PARTS", help="comma-separated parts to run: " + ", ".join(PARTS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -667,13 +690,17 @@ def main() -> int:
     started = time.perf_counter()
     print(f"patientflow benchmarks{' (QUICK: smoke run, figures not to quote)' if args.quick else ''} — "
           f"{time.strftime('%Y-%m-%d %H:%M')}, Python {platform.python_version()}, SimPy {simpy.__version__}, "
-          f"numpy {np.__version__}, {os.cpu_count()} cores, load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg()) if hasattr(os, 'getloadavg') else 'n/a'}", flush=True)
+          f"numpy {np.__version__}. {load_average()}", flush=True)
+    parts = list(PARTS) if not args.only else [p.strip() for p in args.only.split(",")]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     fig = Figures()
-    checks = measure_walk_in(fig, args.quick)
-    measure_baseline_year(fig, args.quick)
-    measure_import(fig, args.quick)
-    measure_parallel_and_memory(fig, args.quick)
+    checks = {}
+    for part in parts:
+        found = PARTS[part](fig, args.quick)
+        if found:
+            checks.update(found)
 
     print(f"\n{'figure':<36} {'value':>14} {'unit':<10} {'goal':<10} verdict")
     for row in fig.rows:
@@ -687,7 +714,8 @@ def main() -> int:
             verdict = "SKIPPED" if value is None else (
                 "PASS" if (value >= bound if op == ">=" else value <= bound) else "MISS")
         print(f"{row['name']:<36} {shown:>14} {row['unit']:<10} {goal_text:<10} {verdict}")
-    print(f"same-model check: {'PASS' if checks['same_model'] else 'FAIL'}")
+    if "same_model" in checks:
+        print(f"same-model check: {'PASS' if checks['same_model'] else 'FAIL'}")
     print(f"(benchmark run took {time.perf_counter() - started:.0f} s)\n")
     for row in fig.rows:
         line = {"name": row["name"], "value": row["value"], "unit": row["unit"]}

@@ -167,7 +167,7 @@ def compare(
     loaded = {}
     for path in scenarios:
         sc = _load(path)
-        name = path.stem if path.stem not in loaded else str(path)
+        name = sc.name if sc.name not in loaded else f"{sc.name} ({path.name})"
         loaded[name] = sc
     first = next(iter(loaded.values()))
     n = replications or first.spec.run.replications

@@ -69,7 +69,8 @@ class Comparison:
                         verdict = "changed"
                     records.append({
                         "scenario": name, "baseline": self.baseline, "moment": row.moment, "stage": row.stage,
-                        "group": row.group, "tier": row.tier.text if row.tier else "", "statistic": statistic,
+                        "group": row.group, "tier": row.tier.text if row.tier and column == "within_target" else "",
+                        "statistic": statistic,
                         "unit": "share" if column == "within_target" or row.unit == "share" else "min",
                         "critical": row.critical,
                         "baseline_value": float(a.mean()) if len(a) else np.nan,

@@ -139,8 +139,7 @@ def weakest(results, top: int = 12):
             gap = r["target_share"] - r["within_target"]
             affected = r["n"] * (1 - r["within_target"]) / days
         elif kind == "mean":
-            gap = (r["mean"] - r["target"]) / r["target"] if r["target"] else 0
-            affected = r["n"] / days if gap > 0 else 0
+            continue  # a mean has no share to fall short by: the cycle map and stage charts show it
         elif kind == "at_most":
             gap = r["within_target"] - r["target_share"]
             affected = r["n"] * r["within_target"] / days
@@ -148,7 +147,7 @@ def weakest(results, top: int = 12):
             gap = r["target_share"] - r["within_target"]
             affected = r["n"] * (1 - r["within_target"]) / days
         if gap == gap and gap > 0:
-            label = r["title"] + ("" if r["group"] == "all" else f" ({r['group']})") + f" · {r['tier']}"
+            label = r["title"] + ("" if r["group"] == "all" else f" ({r['group'].replace('=', ' ')})") + f" · {r['tier']}"
             items.append((gap, affected, label, r["critical"]))
     items.sort(key=lambda i: -i[0])
     items = items[:top]
@@ -156,10 +155,10 @@ def weakest(results, top: int = 12):
     fig.add_bar(x=[100 * g for g, *_ in items], y=[_esc(lbl) + (" ◆" if c else "") for _, _, lbl, c in items],
                 orientation="h", marker_color=[RED if c else AMBER for *_, c in items],
                 text=[f"{a:,.1f} patients/day miss it" for _, a, _, _ in items], textposition="auto")
-    fig.update_layout(title="Weakest moments first: gap to target (percentage points; % over target for means)",
+    fig.update_layout(title="Weakest moments first: how far each share falls short of its target (percentage points)",
                       template="plotly_white", height=140 + 30 * max(len(items), 1),
                       yaxis={"autorange": "reversed", "automargin": True}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      xaxis={"title": "gap to target"})
+                      xaxis={"title": "percentage points short of the target"})
     if not items:
         fig.add_annotation(text="every moment with a target meets it", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")

@@ -135,6 +135,7 @@ def warm_up_advice(results) -> str | None:
     cut_hours = mser5(series)
     warm_up_hours = results.scenario.spec.run.warm_up / 60
     if cut_hours > warm_up_hours + 5:
-        return (f"the warm-up looks too short: MSER-5 on patients inside suggests {cut_hours / 24:.1f} days "
-                f"(the scenario has {warm_up_hours / 24:.1f})")
+        return (f"the warm-up looks too short: the number of patients inside is still settling after it "
+                f"(MSER-5 truncates {cut_hours / 24:.1f} days; the scenario has {warm_up_hours / 24:.1f}): "
+                f"set run.warm_up: {max(1, int(np.ceil(cut_hours / 24)))}d, or start resources partly occupied (initial:)")
     return None

@@ -22,38 +22,61 @@ def _fmt(value, unit: str = "") -> str:
     return f"{value:,.1f}"
 
 
-def stage_figure(stage_title: str, rows):
-    """Share within target (or mean against target) of each moment row of one stage."""
-    import plotly.graph_objects as go
+def group_label(group: str) -> str:
+    """``acuity=1`` as a planner reads it: ``acuity 1``."""
+    return "" if group == "all" else group.replace("=", " ").replace("_", " ")
 
-    labels, values, lows, highs, targets, colours, texts = [], [], [], [], [], [], []
-    for _, r in rows.iterrows():
-        label = r["title"] + ("" if r["group"] == "all" else f" ({r['group']})") + (f" · {r['tier']}" if r["tier"] else "")
-        if r["kind"] == "duration" and r["tier"] and not str(r["tier"]).lower().startswith("mean"):
-            value, low, high, target = r["within_target"], r["within_target_ci_low"], r["within_target_ci_high"], r["target_share"]
-            text = f"{100 * value:.1f} % within {r['target']:g} min"
-        elif r["kind"] == "duration":
-            value, low, high, target = r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target"]
-            text = f"mean {value:.1f} min"
-        else:
-            value, low, high, target = r["within_target"] if r["tier"] else r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target_share"]
-            text = f"{100 * value:.1f} %" if value == value else "–"
-        labels.append(html.escape(label))
-        values.append(value)
-        lows.append(value - low if low == low else 0)
-        highs.append(high - value if high == high else 0)
-        targets.append(target)
-        met = r["met"]
-        colours.append("#9aa5b1" if met is None or met is np.nan or str(met) == "<NA>" else ("#2e7d32" if bool(met) else "#c62828"))
-        texts.append(text)
-    fig = go.Figure()
-    fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto",
-                error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows},
-                name="estimate (95 % CI)")
-    fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": "line-ns-open", "size": 18, "color": "black"},
-                    name="target")
-    fig.update_layout(title=html.escape(stage_title), height=120 + 40 * len(labels), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      yaxis={"automargin": True, "autorange": "reversed"}, showlegend=True, template="plotly_white")
+
+def stage_figure(stage_title: str, rows, legend: bool = True):
+    """How each moment row of one stage meets its target: shares within target (or the share
+    itself, or the mean in minutes for mean targets), with the 95 % CI and the target marked."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from .figures import STATUS_COLOUR, _tier_kind, row_status
+
+    share_rows = [r for _, r in rows.iterrows() if not (r["kind"] == "duration" and r["tier"] and _tier_kind(r) == "mean")
+                  and r["tier"]]
+    mean_rows = [r for _, r in rows.iterrows() if r["kind"] == "duration" and r["tier"] and _tier_kind(r) == "mean"]
+    panels = [p for p in (share_rows, mean_rows) if p]
+    if not panels:
+        panels = [[r for _, r in rows.iterrows()]]
+    fig = make_subplots(rows=len(panels), cols=1, vertical_spacing=0.12,
+                        row_heights=[max(len(p), 1) for p in panels])
+    for k, panel in enumerate(panels, start=1):
+        labels, values, lows, highs, targets, colours, texts, symbols = [], [], [], [], [], [], [], []
+        for r in panel:
+            label = r["title"] + (f" ({group_label(r['group'])})" if r["group"] != "all" else "") + (f" · {r['tier']}" if r["tier"] else "")
+            kind = _tier_kind(r) if r["tier"] else None
+            if kind == "mean":
+                value, low, high, target, unit = r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target"], " min"
+                scale = 1
+            else:
+                key = "within_target" if r["tier"] else "mean"
+                value, low, high = r[key], r[f"{key}_ci_low"], r[f"{key}_ci_high"]
+                target, unit, scale = r["target_share"], " %", 100
+            labels.append(html.escape(label))
+            values.append(value * scale)
+            lows.append((value - low) * scale if low == low else 0)
+            highs.append((high - value) * scale if high == high else 0)
+            targets.append(target * scale if target == target else None)
+            colours.append(STATUS_COLOUR[row_status(r)])
+            texts.append(f"{value * scale:.1f}{unit}" if value == value else "–")
+            symbols.append("triangle-left" if kind == "at_most" or kind == "mean" else "triangle-right")
+        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="outside",
+                    cliponaxis=False, error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows,
+                                               "color": "#37474f"},
+                    name="estimate (95 % CI)", showlegend=legend and k == 1, row=k, col=1)
+        fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": symbols, "size": 13, "color": "black"},
+                        name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
+        is_share = panel is share_rows
+        fig.update_xaxes(title_text="% of patients" if is_share else "minutes",
+                         range=[0, 109] if is_share else None, row=k, col=1)
+        fig.update_yaxes(automargin=True, autorange="reversed", row=k, col=1)
+    n = sum(len(p) for p in panels)
+    fig.update_layout(title=html.escape(stage_title), height=150 + 38 * n + 50 * (len(panels) - 1),
+                      margin={"l": 10, "r": 40, "t": 40, "b": 10}, template="plotly_white",
+                      legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig
 
 
@@ -94,24 +117,30 @@ def planner_figures(results) -> list[tuple[str, str]]:
             start, stop = model.events[m.start_event], model.events[m.end_event]
             ok = patients[start].notna() & (patients[start] >= model.warm_up) & patients[stop].notna()
             beyond = (patients.loc[ok, stop] - patients.loc[ok, start] - first.threshold).clip(lower=0)
-            out.append((f"hours waited beyond {_minutes(first.threshold)} a day — {m.title}", f"{beyond.sum() / 60 / fig_days:,.1f}"))
+            out.append((f"hours a day spent waiting beyond {_minutes(first.threshold)}: {m.title}",
+                        f"{beyond.sum() / 60 / fig_days:,.1f} h"))
     for _, r in summary[(summary["kind"] == "duration") & (summary["tier"] != "")].iterrows():
         if str(r["tier"]).lower().startswith("mean") or not r["critical"]:
             continue
         if r["target_share"] >= 0.999 or r["target"] >= 240:
             group = "" if r["group"] == "all" else f" ({r['group']})"
-            out.append((f"patients a day waiting over {_minutes(r['target'])} — {r['title']}{group}",
+            out.append((f"patients a day waiting over {_minutes(r['target'])}: {r['title']}{group_label(group)}",
                         f"{r['n'] * (1 - r['within_target']) / days:,.1f}"))
     if len(patients):
         left = patients[(patients["left"] >= model.warm_up)]
         for outcome, count in left["outcome"].astype(str).value_counts().items():
-            out.append((f"{outcome.replace('_', ' ')} a day", f"{count / fig_days:,.1f}"))
+            out.append((f"patients a day leaving: {outcome.replace('_', ' ')}", f"{count / fig_days:,.1f}"))
         reps = max(patients["replication"].nunique(), 1)
-        out.append(("still inside at the end of the run", f"{(patients['outcome'].astype(str) == 'inside').sum() / reps:,.0f}"))
+        out.append(("patients inside when the run ended (a replication)",
+                    f"{(patients['outcome'].astype(str) == 'inside').sum() / reps:,.0f}"))
     journey = summary[summary["moment"] == "journey"].iloc[0]
     out.append(("journeys meeting every critical moment", f"{100 * journey['mean']:.1f} % "
                 f"({100 * journey['mean_ci_low']:.1f} – {100 * journey['mean_ci_high']:.1f})"))
     return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _minutes(value: float) -> str:
@@ -147,7 +176,7 @@ def render(results, run_meta: dict) -> str:
     for stage, title in model.stages:
         rows = summary[summary["stage"] == stage]
         if not rows.empty:
-            stage_figs.append(stage_figure(title, rows))
+            stage_figs.append(stage_figure(title, rows, legend=not stage_figs))
     moment_figs = [figures.moment(results, m.name) for m in model.moments] if len(results.patients_for_figures()) else []
     day_figs = [figures.through_the_day(results), figures.staffing(results)]
     path_figs = [figures.pathway(results), figures.journey(results)] if len(results.patients_for_figures()) else []
@@ -170,7 +199,7 @@ def render(results, run_meta: dict) -> str:
     warning_html = "".join(f"<p class='warn'>{esc(w)}</p>" for w in warnings)
     util = results.utilisation()
     mean_util = util.groupby("resource", sort=False)["utilisation"].mean()
-    util_rows = "".join(f"<tr><td>{esc(r)}</td><td></td><td></td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
+    util_rows = "".join(f"<tr><td>{esc(r)}</td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
                         for r, u in mean_util.items())
     machine = run_meta.get("machine", {})
     return f"""<!DOCTYPE html>
@@ -200,7 +229,7 @@ diamonds are critical moments.</p>
 {moment_html}
 <h2 id="day">Through the day</h2>
 {day_html}
-<table><tr><th>resource</th><th></th><th></th><th>mean utilisation of rostered capacity</th></tr>{util_rows}</table>
+<table style="width:auto"><tr><th>resource</th><th>busy share of rostered capacity</th></tr>{util_rows}</table>
 <h2 id="pathway">The pathway as simulated</h2>
 {path_html}
 <h2 id="summary">Summary table</h2>
@@ -209,7 +238,7 @@ diamonds are critical moments.</p>
 <table>
 <tr><td>scenario file</td><td>{esc(str(run_meta.get('scenario_file', '')))}</td></tr>
 <tr><td>scenario hash</td><td>{esc(run_meta['scenario_hash'])}</td></tr>
-<tr><td>model</td><td>discrete-event simulation (SimPy); {len(model.streams)} arrival streams (non-homogeneous Poisson by thinning), {len(model.resources)} resources, {len(model.steps)} steps</td></tr>
+<tr><td>model</td><td>discrete-event simulation (SimPy); {_count(len(model.streams), 'arrival stream')} (non-homogeneous Poisson by thinning), {_count(len(model.resources), 'resource')}, {_count(len(model.steps), 'step')}</td></tr>
 <tr><td>run length, warm-up</td><td>{run_meta['length_minutes'] / 1440:g} days after a warm-up of {run_meta['warm_up_minutes'] / 1440:g} days; time 0 is a Monday 00:00</td></tr>
 <tr><td>replications, seed</td><td>{len(results.replications)}, seed {results.seed}</td></tr>
 <tr><td>random streams</td><td>{esc(run_meta['random_streams'])}; common random numbers across scenarios</td></tr>
@@ -290,8 +319,9 @@ def render_comparison(comparison, table) -> str:
         parts.append(_figure_html(forest_figure(table, name), False))
     sentences = "".join(f"<li>{esc(line)}</li>" for line in plain_lines(comparison, table))
     costs = comparison.costs()
+    base_cost = costs.cost_per_week.iloc[0]
     cost_rows = "".join(
-        f"<tr><td>{esc(r.scenario)}</td><td>{r.cost_per_week:,.0f}</td><td>{_fmt(r.journey, 'share')} "
+        f"<tr><td>{esc(r.scenario)}</td><td>{r.cost_per_week:,.0f}</td><td>{r.cost_per_week - base_cost:+,.0f}</td><td>{_fmt(r.journey, 'share')} "
         f"({_fmt(r.journey_ci_low, 'share')} – {_fmt(r.journey_ci_high, 'share')})</td></tr>" for r in costs.itertuples())
     significant = table[table.significant]
     sig_rows = "".join(
@@ -312,7 +342,7 @@ per-replication differences.</p>
 <h2>In a sentence</h2>
 <ul class="headline">{sentences}</ul>
 <h2>Cost and journey outcome</h2>
-<table><tr><th>scenario</th><th>staff cost per week</th><th>journeys meeting every critical moment (95 % CI)</th></tr>{cost_rows}</table>
+<table><tr><th>scenario</th><th>staff cost per week</th><th>difference from the baseline</th><th>journeys meeting every critical moment (95 % CI)</th></tr>{cost_rows}</table>
 <h2>Differences from the baseline</h2>
 {''.join(parts)}
 <h2>Significant differences</h2>

@@ -39,6 +39,13 @@ def summary_table(rows, per_replication: np.ndarray):
 
     col = {name: i for i, name in enumerate(STATS)}
     mean, low, high = t_interval(per_replication, axis=0)
+    # a share's interval cannot leave [0, 1]: clip the t-interval there (the mean is untouched)
+    shares = np.array([r.unit == "share" for r in rows], dtype=bool)
+    for name in ("mean", "within_target"):
+        c = col[name]
+        clip = shares if name == "mean" else np.ones(len(rows), dtype=bool)
+        low[clip, c] = np.clip(low[clip, c], 0, 1)
+        high[clip, c] = np.clip(high[clip, c], 0, 1)
     valid = np.sum(~np.isnan(per_replication[:, :, col["n"]]), axis=0)
     records = []
     for i, row in enumerate(rows):

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED = {
-    "walk_in_patients", "patientflow_patients_per_second", "idiomatic_patients_per_second",
+    "walk_in_patients", "patientflow_patients_per_second", "patientflow_events_per_patient", "idiomatic_events_per_patient", "idiomatic_patients_per_second",
     "expert_patients_per_second", "generality_ratio", "expert_ratio", "simulate_patients_per_second",
     "patientflow_events_per_second", "bare_simpy_events_per_second", "engine_share",
     "baseline_year_seconds", "baseline_year_patients_per_second", "import_seconds", "import_api_seconds",

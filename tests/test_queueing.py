@@ -4,8 +4,8 @@ Every check runs replications from one experiment seed, chosen once and never ch
 test pass (a failing check here is investigated as a possible engine bug). Each statistic is
 computed per replication, after a warm-up that removes the bias of the empty start; the exact
 value must lie in the 99 % Student-t interval across replications, and each design has enough
-replications and run length that the interval's half-width is within 5 % of the exact value (an
-interval that wide would also let real errors through, so that is asserted too).
+replications and run length that the interval's half-width is within 5 % of the exact value (a
+wider interval could hide a real error, so the width is asserted too).
 
 The exact values are in ``tests/queueing_theory.py``. Times are in minutes.
 """
@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 import patientflow as pf
+from patientflow.moments import STATS
 
 from queueing_theory import (cobham_mean_waits, mm1_deterministic_patience_abandonment,
                              mm1_deterministic_patience_served_wait, mmc_mean_queue,
@@ -31,7 +32,7 @@ CONFIDENCE = 0.99
 MAX_RELATIVE_HALF_WIDTH = 0.05
 JOBS = int(os.environ.get("PF_TEST_JOBS", "2"))  # results do not depend on it (DESIGN §5)
 
-WAIT, WITHIN = 2, 6  # columns of Results.per_replication: STATS = (n, n_open, mean, ..., within_target)
+MEAN, WITHIN = STATS.index("mean"), STATS.index("within_target")  # columns of Results.per_replication
 
 
 # ---------------------------------------------------------------- helpers
@@ -103,7 +104,7 @@ def test_mmc_wait_matches_erlang_c(tmp_path, servers, per_hour, service_minutes,
     res = pf.simulate(sc, replications=replications, seed=SEED, jobs=JOBS)
 
     _check(f"M/M/{servers} rho={lam / mu / servers:.2f} mean wait Wq",
-           _per_replication(res, "wait", WAIT), mmc_mean_wait(lam, mu, servers))
+           _per_replication(res, "wait", MEAN), mmc_mean_wait(lam, mu, servers))
     _check(f"M/M/{servers} rho={lam / mu / servers:.2f} P(wait > 0)",
            1 - _per_replication(res, "wait", WITHIN), mmc_wait_probability(lam, mu, servers))
 
@@ -139,7 +140,7 @@ moments:
     for moment, how in (("wait_a", "queue: cls"), ("wait_b", "priority: cls")):
         for k, group in enumerate(("cls=1", "cls=2")):
             _check(f"priority M/M/2 ({how}) class {k + 1} Wq",
-                   _per_replication(res, moment, WAIT, group), exact[k])
+                   _per_replication(res, moment, MEAN, group), exact[k])
 
 
 # ---------------------------------------------------------------- 3. Little's law per step
@@ -173,7 +174,7 @@ moments:
     for step, resource, mu, c in (("triage", "nurse", 1.0, 1), ("treat", "doctor", 0.5, 2)):
         r = resources.index(resource)
         queue = res._queue[:, r, :].sum(axis=1) / minutes  # time-average number waiting, per replication
-        wait = _per_replication(res, f"wait_{step}", WAIT)
+        wait = _per_replication(res, f"wait_{step}", MEAN)
         exact_lq = mmc_mean_queue(lam, mu, c)
         # the public view agrees: mean queue by hour of day, averaged over the (equally measured) hours
         assert utilisation.loc[utilisation.resource == resource, "queue"].mean() == pytest.approx(queue.mean(), rel=1e-9)
@@ -218,9 +219,9 @@ moments:
 """)
     res = pf.simulate(sc, replications=20, seed=SEED, jobs=JOBS)
     lam, mu, tau = 72 / 60, 1.0, 2.0
-    _check("M/M/1+D abandoned share", _per_replication(res, "abandoned", WAIT),
+    _check("M/M/1+D abandoned share", _per_replication(res, "abandoned", MEAN),
            mm1_deterministic_patience_abandonment(lam, mu, tau))
-    _check("M/M/1+D mean wait of the served", _per_replication(res, "wait", WAIT),
+    _check("M/M/1+D mean wait of the served", _per_replication(res, "wait", MEAN),
            mm1_deterministic_patience_served_wait(lam, mu, tau))
     log = res.patients
     served = log["answer.start"].notna()
