@@ -59,20 +59,47 @@ class SimulationError(RuntimeError):
         return f"step {self.step.name!r}: {self.message}"
 
 
+class _Patient:
+    """One patient's record while the replication runs: plain Python lists, cheap to write; the
+    log's arrays are built from all records once, at the end."""
+
+    __slots__ = ("stream", "k", "attrs", "times", "held", "position", "outcome")
+
+    def __init__(self, stream: int, k: int, n_attributes: int, n_events: int):
+        self.stream = stream
+        self.k = k  # its index within its arrival stream: the draws it gets
+        self.attrs = [MISSING] * n_attributes
+        self.times = [math.nan] * n_events
+        self.held: list[int] = []
+        self.position = 0
+        self.outcome = INSIDE
+
+
 class _Chooser:
-    """Resolves a :class:`Varying` for a patient: the value and the purpose its draws come from."""
+    """Draws a :class:`Varying` duration for a patient: the distribution for its attribute value,
+    from that value's own stream of draws (kept per arrival stream)."""
 
-    __slots__ = ("attribute", "default", "cases")
+    __slots__ = ("attribute", "default", "cases", "streams", "draws", "step")
 
-    def __init__(self, varying: Varying, purpose: str):
+    def __init__(self, varying: Varying, purpose: str, streams: Streams, step: Step):
         self.attribute = varying.attribute
         self.default = (varying.other, f"{purpose}:other" if varying.attribute >= 0 else purpose)
         self.cases = {code: (value, f"{purpose}:{code}") for code, value in varying.cases.items()}
+        self.streams = streams
+        self.draws: dict[tuple[int, int], Draws | float] = {}
+        self.step = step
 
-    def pick(self, attrs: list[int]):
-        if self.attribute < 0:
-            return self.default
-        return self.cases.get(attrs[self.attribute], self.default)
+    def draw(self, patient: _Patient) -> float:
+        code = patient.attrs[self.attribute] if self.attribute >= 0 else -1
+        key = (patient.stream, code)
+        source = self.draws.get(key)
+        if source is None:
+            dist, purpose = self.default if self.attribute < 0 else self.cases.get(code, self.default)
+            if dist is None:
+                raise SimulationError(self.step, "a patient has no value of the attribute this step's time depends on")
+            source = dist.params[0] if dist.is_fixed else self.streams.draws(patient.stream, purpose, dist.sample)
+            self.draws[key] = source
+        return source if source.__class__ is float else source.get(patient.k)
 
 
 class _Replication:
@@ -90,48 +117,41 @@ class _Replication:
         self.arrivals = [arrival_times(s, length, self.streams.generator(s.index, "arrivals"))
                          for s in model.streams]
         n_initial = [int(r.initial_occupied) for r in model.resources]
-        n = sum(len(a) for a in self.arrivals) + sum(n_initial)
-        self.times = np.full((n, len(model.events)), np.nan)
-        self.attrs = np.full((n, len(model.attributes)), MISSING, dtype=np.int16)
-        self.stream_of = np.zeros(n, dtype=np.int16)
-        self.outcome = np.full(n, INSIDE, dtype=np.int16)
-        self.position = np.zeros(n, dtype=np.int32)
-        self.next_row = 0
+        self.patients: list[_Patient] = []  # in the order they appear: the log's rows
+        self.n_attributes, self.n_events = len(model.attributes), len(model.events)
         self.inside = 0
         self.inside_area = [0.0] * n_hours
         self.inside_last = 0.0
         self.max_inside = max_inside
         self.overloaded = False
         self.arrived, self.left = model.event("arrived"), model.event("left")
-        self.takes = [_Chooser(s.takes, f"takes:{s.name}") if s.takes else None for s in model.steps]
-        self.patience = [_Chooser(s.patience, f"patience:{s.name}") if s.patience else None for s in model.steps]
+        self.takes = [_Chooser(s.takes, f"takes:{s.name}", self.streams, s) if s.takes else None for s in model.steps]
+        self.patience = [_Chooser(s.patience, f"patience:{s.name}", self.streams, s) if s.patience else None
+                         for s in model.steps]
+        # per step: (pool, attribute ordering its queue or -1) for each resource it takes
+        self.acquire = [[(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r)
+                         for r in s.acquire] for s in model.steps]
         self.n_initial = n_initial
         self.n_streams = n_streams
         self.stop = env.event()
 
     # random draws --------------------------------------------------------------------
-    def _duration(self, chooser: _Chooser, stream: int, k: int, attrs: list[int], step: Step) -> float:
-        dist, purpose = chooser.pick(attrs)
-        if dist is None:
-            raise SimulationError(step, f"a patient has no value of the attribute this step's time depends on")
-        if dist.is_fixed:
-            return dist.params[0]
-        return self.streams.draws(stream, purpose, dist.sample).get(k)
-
     def _uniform(self, stream: int, purpose: str, k: int) -> float:
         return self.streams.draws(stream, purpose).get(k)
 
-    def _assign(self, assignment, stream: int, k: int, attrs: list[int], row: int, step: Step | None) -> None:
+    def _assign(self, assignment, patient: _Patient, step: Step | None) -> None:
+        attrs = patient.attrs
         found = assignment.mix.get(attrs)
         if found is None:
             if step is None:
                 raise RuntimeError("an arrival mix depends on an attribute")  # prevented by the schema
             raise SimulationError(step, f"a patient has no value of the attribute its {self.model.attributes[assignment.attribute]} mix depends on")
         codes, cumulative = found
-        u = self._uniform(stream, assignment.purpose, k)
-        code = int(codes[int(np.searchsorted(cumulative, u, side="right"))]) if len(codes) > 1 else int(codes[0])
-        attrs[assignment.attribute] = code
-        self.attrs[row, assignment.attribute] = code
+        if len(codes) > 1:
+            u = self._uniform(patient.stream, assignment.purpose, patient.k)
+            attrs[assignment.attribute] = int(codes[int(np.searchsorted(cumulative, u, side="right"))])
+        else:
+            attrs[assignment.attribute] = int(codes[0])
 
     # the inside count ------------------------------------------------------------------
     def _count_inside(self, change: int) -> None:
@@ -151,28 +171,26 @@ class _Replication:
             self.stop.succeed()
 
     # processes -------------------------------------------------------------------------
-    def _new_patient(self, stream: int) -> int:
-        row = self.next_row
-        self.next_row += 1
-        self.stream_of[row] = stream
-        return row
+    def _new_patient(self, stream: int, k: int) -> _Patient:
+        patient = _Patient(stream, k, self.n_attributes, self.n_events)
+        self.patients.append(patient)
+        return patient
 
     def _arrivals(self, stream_index: int):
         env = self.env
         stream = self.model.streams[stream_index]
+        arrived = self.arrived
         for k, t in enumerate(self.arrivals[stream_index].tolist()):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            row = self._new_patient(stream_index)
-            attrs = [MISSING] * len(self.model.attributes)
+            patient = self._new_patient(stream_index, k)
             for attr, code in stream.fixed_attributes:
-                attrs[attr] = code
-                self.attrs[row, attr] = code
+                patient.attrs[attr] = code
             for mix in stream.mixes:
-                self._assign(mix, stream_index, k, attrs, row, None)
-            self.times[row, self.arrived] = env.now
+                self._assign(mix, patient, None)
+            patient.times[arrived] = env.now
             self._count_inside(+1)
-            env.process(self._patient(row, stream_index, k, stream.first_step, attrs, [], None))
+            env.process(self._patient(patient, stream.first_step, None))
 
     def _initial_state(self) -> None:
         """Resources that start partly occupied: occupants hold a unit from time 0."""
@@ -190,10 +208,10 @@ class _Replication:
             step = self.model.steps[resource.initial_enter]
             remaining = self._residual_times(step, stream, n)
             for k in range(n):
-                row = self._new_patient(stream)
+                patient = self._new_patient(stream, k)
+                patient.held.append(r)
                 self._count_inside(+1)
-                attrs = [MISSING] * len(self.model.attributes)
-                self.env.process(self._patient(row, stream, k, step.index, attrs, [r], remaining[k]))
+                self.env.process(self._patient(patient, step.index, remaining[k]))
 
     def _residual_times(self, step: Step, stream: int, n: int) -> list[float]:
         """Remaining times of occupants found mid-stay: length-biased stays times a uniform share."""
@@ -206,30 +224,28 @@ class _Replication:
         chosen = rng.choice(pool, size=n, p=pool / pool.sum())
         return (chosen * rng.random(n)).tolist()
 
-    def _patient(self, row: int, stream: int, k: int, step_index: int, attrs: list[int], held: list[int],
-                 first_takes: float | None):
+    def _patient(self, patient: _Patient, step_index: int, first_takes: float | None):
         env = self.env
         steps = self.model.steps
         pools = self.pools
-        times = self.times
-        position = self.position
+        times = patient.times
+        attrs = patient.attrs
+        held = patient.held
         while step_index >= 0:
             step = steps[step_index]
             now = env.now
-            times[row, step.queued] = now
-            position[row] = step_index
+            times[step.queued] = now
+            patient.position = step_index
             for mark in step.marks:  # a mark records the first time only
-                if times[row, mark] != times[row, mark]:
-                    times[row, mark] = now
+                if times[mark] != times[mark]:
+                    times[mark] = now
             if step.acquire:
                 deadline = None
                 chooser = self.patience[step_index]
                 if chooser is not None:
-                    deadline = now + self._duration(chooser, stream, k, attrs, step)
-                for r in step.acquire:
-                    attr = step.priority if step.priority >= 0 else self.queue_attribute[r]
+                    deadline = now + chooser.draw(patient)
+                for pool, attr, r in self.acquire[step_index]:
                     priority = (attrs[attr] if attrs[attr] >= 0 else 1 << 20) if attr >= 0 else 0
-                    pool = pools[r]
                     request = pool.request(priority)
                     if request is not None:
                         if deadline is None:
@@ -238,14 +254,16 @@ class _Replication:
                             yield request | env.timeout(max(0.0, deadline - env.now))
                             if not request.triggered:
                                 pool.cancel(request)
-                                self._leave(row, held, step.gives_up_as)
+                                self._leave(patient, step.gives_up_as)
                                 return
                     held.append(r)
-            times[row, step.start] = env.now
+                times[step.start] = env.now
+            else:
+                times[step.start] = now
             if step.wait_until is not None:
-                u = self._uniform(stream, f"wait_until:{step.name}", k)
+                u = self._uniform(patient.stream, f"wait_until:{step.name}", patient.k)
                 hour = int(np.searchsorted(step.wait_until, u, side="right"))
-                frac = self._uniform(stream, f"wait_until_minute:{step.name}", k)
+                frac = self._uniform(patient.stream, f"wait_until_minute:{step.name}", patient.k)
                 clock = hour * 60.0 + frac * 60.0
                 wait = (clock - env.now % 1440.0) % 1440.0
                 if wait > 0:
@@ -253,7 +271,7 @@ class _Replication:
             if first_takes is not None:
                 duration, first_takes = first_takes, None
             elif step.takes is not None:
-                duration = self._duration(self.takes[step_index], stream, k, attrs, step)
+                duration = self.takes[step_index].draw(patient)
             else:
                 duration = 0.0
             if duration > 0:
@@ -262,41 +280,44 @@ class _Replication:
                 held.remove(r)
                 pools[r].release()
             if step.release:
-                delay = 0.0
-                if step.after is not None:
-                    delay = step.after.params[0] if step.after.is_fixed else self.streams.draws(
-                        stream, f"after:{step.name}", step.after.sample).get(k)
-                for r in step.release:
-                    if r not in held:
-                        raise SimulationError(step, f"releases {self.model.resources[r].name!r}, which the patient does not hold here")
-                    held.remove(r)
-                    if delay > 0:
-                        env.timeout(delay).callbacks.append(lambda _e, p=pools[r]: p.release())
-                    else:
-                        pools[r].release()
+                self._release(step, patient)
             for assignment in step.assign:
-                self._assign(assignment, stream, k, attrs, row, step)
-            times[row, step.end] = env.now
+                self._assign(assignment, patient, step)
+            times[step.end] = env.now
             if step.branch is not None:
                 branch = step.branch
                 cumulative = branch.table.get(attrs)
                 if cumulative is None:
                     raise SimulationError(step, "a patient has no value of the attribute this branch depends on")
-                u = self._uniform(stream, branch.purpose, k)
+                u = self._uniform(patient.stream, branch.purpose, patient.k)
                 option = int(np.searchsorted(cumulative, u, side="right"))
                 attrs[branch.attribute] = branch.codes[option]
-                self.attrs[row, branch.attribute] = branch.codes[option]
                 step_index = branch.targets[option]
             else:
                 step_index = step.then
-        self._leave(row, held, -2 - step_index)
+        self._leave(patient, -2 - step_index)
 
-    def _leave(self, row: int, held: list[int], outcome: int) -> None:
-        for r in held:
+    def _release(self, step: Step, patient: _Patient) -> None:
+        """Free the resources a step releases, at once or ``after`` a delay (they stay busy)."""
+        delay = 0.0
+        if step.after is not None:
+            delay = step.after.params[0] if step.after.is_fixed else self.streams.draws(
+                patient.stream, f"after:{step.name}", step.after.sample).get(patient.k)
+        for r in step.release:
+            if r not in patient.held:
+                raise SimulationError(step, f"releases {self.model.resources[r].name!r}, which the patient does not hold here")
+            patient.held.remove(r)
+            if delay > 0:
+                self.env.timeout(delay).callbacks.append(lambda _e, p=self.pools[r]: p.release())
+            else:
+                self.pools[r].release()
+
+    def _leave(self, patient: _Patient, outcome: int) -> None:
+        for r in patient.held:
             self.pools[r].release()
-        held.clear()
-        self.times[row, self.left] = self.env.now
-        self.outcome[row] = outcome
+        patient.held.clear()
+        patient.times[self.left] = self.env.now
+        patient.outcome = outcome
         self._count_inside(-1)
 
     def run(self) -> Log:
@@ -317,11 +338,15 @@ class _Replication:
         records = [p.records() for p in self.pools]
         n_res, n_hours = len(self.pools), self.n_hours
         shape = (n_res, n_hours)
-        n = self.next_row
+        patients = self.patients
+        n = len(patients)
         return Log(
             replication=self.streams.replication,
-            times=self.times[:n], attributes=self.attrs[:n], stream=self.stream_of[:n],
-            outcome=self.outcome[:n], position=self.position[:n],
+            times=np.array([p.times for p in patients], dtype=float).reshape(n, self.n_events),
+            attributes=np.array([p.attrs for p in patients], dtype=np.int16).reshape(n, self.n_attributes),
+            stream=np.array([p.stream for p in patients], dtype=np.int16),
+            outcome=np.array([p.outcome for p in patients], dtype=np.int16),
+            position=np.array([p.position for p in patients], dtype=np.int32),
             busy=np.array([r[0] for r in records]).reshape(shape),
             rostered=np.array([r[1] for r in records]).reshape(shape),
             queue=np.array([r[2] for r in records]).reshape(shape),

@@ -49,7 +49,7 @@ class BranchModel:
     purpose: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     index: int
     name: str

@@ -21,7 +21,7 @@ import simpy
 class Pool:
     """A resource with a changeable capacity, a priority queue and hourly time-weighted records."""
 
-    __slots__ = ("env", "capacity", "busy", "waiting", "_queue", "_seq", "_last",
+    __slots__ = ("env", "capacity", "busy", "waiting", "_queue", "_seq", "_last", "_bin", "_bin_end",
                  "busy_area", "capacity_area", "queue_area", "_n_bins", "infinite")
 
     def __init__(self, env: simpy.Environment, capacity: float, n_hours: int):
@@ -33,6 +33,7 @@ class Pool:
         self._queue: list[list] = []
         self._seq = 0
         self._last = 0.0
+        self._bin, self._bin_end = 0, 60.0
         self._n_bins = n_hours
         self.busy_area = [0.0] * n_hours
         self.capacity_area = [0.0] * n_hours
@@ -40,29 +41,35 @@ class Pool:
 
     # time-weighted records ---------------------------------------------------------
     def _account(self) -> None:
-        now = self.env.now
+        now = self.env._now  # the property costs a call on the hottest path
         last = self._last
         if now <= last:
             return
+        if now <= self._bin_end:  # the usual case: still within the same hour of the run
+            b = self._bin
+            if b < self._n_bins:
+                span = now - last
+                self.busy_area[b] += self.busy * span
+                if not self.infinite:
+                    self.capacity_area[b] += self.capacity * span
+                if self.waiting:
+                    self.queue_area[b] += self.waiting * span
+            self._last = now
+            return
         busy, waiting = self.busy, self.waiting
         cap = 0.0 if self.infinite else self.capacity
-        b0 = int(last // 60)
-        b1 = int(now // 60)
-        if b0 == b1:
-            if b0 < self._n_bins:
-                span = now - last
-                self.busy_area[b0] += busy * span
-                self.capacity_area[b0] += cap * span
-                self.queue_area[b0] += waiting * span
-        else:
-            t = last
-            for b in range(b0, min(b1, self._n_bins - 1) + 1):
-                end = min(now, (b + 1) * 60.0)
+        t = last
+        b = int(last // 60)
+        while t < now:
+            end = min(now, (b + 1) * 60.0)
+            if b < self._n_bins:
                 span = end - t
                 self.busy_area[b] += busy * span
                 self.capacity_area[b] += cap * span
                 self.queue_area[b] += waiting * span
-                t = end
+            t, b = end, b + 1
+        self._bin = int(now // 60)
+        self._bin_end = (self._bin + 1) * 60.0
         self._last = now
 
     def finish(self, until: float) -> None:
