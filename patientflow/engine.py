@@ -120,8 +120,6 @@ class _Replication:
         self.patients: list[_Patient] = []  # in the order they appear: the log's rows
         self.n_attributes, self.n_events = len(model.attributes), len(model.events)
         self.inside = 0
-        self.inside_area = [0.0] * n_hours
-        self.inside_last = 0.0
         self.max_inside = max_inside
         self.overloaded = False
         self.arrived, self.left = model.event("arrived"), model.event("left")
@@ -155,16 +153,7 @@ class _Replication:
 
     # the inside count ------------------------------------------------------------------
     def _count_inside(self, change: int) -> None:
-        now = self.env.now
-        last = self.inside_last
-        if now > last:
-            b = int(last // 60)
-            while last < now:
-                end = min(now, (b + 1) * 60.0)
-                if b < self.n_hours:
-                    self.inside_area[b] += self.inside * (end - last)
-                last, b = end, b + 1
-            self.inside_last = now
+        """Keep the count of patients inside, and stop the run when it passes the bound."""
         self.inside += change
         if self.max_inside is not None and self.inside > self.max_inside and not self.overloaded:
             self.overloaded = True
@@ -334,15 +323,15 @@ class _Replication:
         env.run(until=simpy.AnyOf(env, [self.stop, env.timeout(self.length)]))
         for pool in self.pools:
             pool.finish(self.length)
-        self._count_inside(0)
         records = [p.records() for p in self.pools]
         n_res, n_hours = len(self.pools), self.n_hours
         shape = (n_res, n_hours)
         patients = self.patients
         n = len(patients)
+        times = np.array([p.times for p in patients], dtype=float).reshape(n, self.n_events)
         return Log(
             replication=self.streams.replication,
-            times=np.array([p.times for p in patients], dtype=float).reshape(n, self.n_events),
+            times=times,
             attributes=np.array([p.attrs for p in patients], dtype=np.int16).reshape(n, self.n_attributes),
             stream=np.array([p.stream for p in patients], dtype=np.int16),
             outcome=np.array([p.outcome for p in patients], dtype=np.int16),
@@ -350,9 +339,25 @@ class _Replication:
             busy=np.array([r[0] for r in records]).reshape(shape),
             rostered=np.array([r[1] for r in records]).reshape(shape),
             queue=np.array([r[2] for r in records]).reshape(shape),
-            inside=np.asarray(self.inside_area), length=float(env.now), overloaded=self.overloaded,
+            inside=_time_inside_by_hour(times, self.arrived, self.left, float(env.now), n_hours),
+            length=float(env.now), overloaded=self.overloaded,
             waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
             events_processed=next(env._eid))  # type: ignore[attr-defined]
+
+
+def _time_inside_by_hour(times: np.ndarray, arrived: int, left: int, end: float, n_hours: int) -> np.ndarray:
+    """Patient-minutes inside the system in each hour of the run, from arrival (time 0 for the
+    initial occupants) to leaving (or the end of the run)."""
+    starts = np.sort(np.nan_to_num(times[:, arrived], nan=0.0))
+    stops = np.sort(np.where(np.isnan(times[:, left]), end, times[:, left]))
+    edges = np.minimum(np.arange(n_hours + 1) * 60.0, end)
+
+    def cumulative(points: np.ndarray) -> np.ndarray:  # sum over points p below t of (t - p)
+        count = np.searchsorted(points, edges, side="right")
+        prefix = np.concatenate([[0.0], np.cumsum(points)])
+        return count * edges - prefix[count]
+
+    return np.diff(cumulative(starts) - cumulative(stops))
 
 
 def simulate_replication(model: Model, seed: int, replication: int, max_inside: int | None = None) -> Log:
