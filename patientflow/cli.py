@@ -272,6 +272,20 @@ class _progress:
             self.bar.stop()
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules join the app here."""
+    from importlib import import_module
+    for module in ("cli_data",):
+        try:
+            import_module(f".{module}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{module}":
+                raise
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point: bad input exits 2 without a traceback; anything else unexpected exits 1."""
     try:

@@ -17,10 +17,12 @@ from .model import (DEFAULT_OUTCOME, Assignment, BranchModel, Model, Moment, Res
                     Stream, Varying)
 from .schema import ByAttribute, Mix, ScenarioSpec, StepSpec, moment_tiers, parse_branch
 
-def _cumulative(shares) -> np.ndarray:
+
+def _cumulative(shares) -> list[float]:
+    """Cumulative shares ending at exactly 1, as a list (the engine bisects it per patient)."""
     cum = np.cumsum(np.asarray(shares, dtype=float))
     cum[-1] = 1.0
-    return cum
+    return cum.tolist()
 
 
 class _Compiler:
@@ -105,7 +107,7 @@ class _Compiler:
         attr = self.attribute(attr_name)
 
         def convert(m: Mix):
-            return (np.array([self.values[attr].index(v) for v in m.values]), _cumulative(m.shares))
+            return ([self.values[attr].index(v) for v in m.values], _cumulative(m.shares))
         return Assignment(attr, self.varying(mix, path, convert), purpose)
 
 
@@ -224,8 +226,7 @@ class _Compiler:
             priority = self.known_attribute(spec.priority, (*path, "priority")) if spec.priority else -1
             wait = None
             if spec.wait_until is not None:
-                wait = np.cumsum(spec.wait_until) / sum(spec.wait_until)
-                wait[-1] = 1.0
+                wait = _cumulative(np.asarray(spec.wait_until) / sum(spec.wait_until))
             out.append(Step(
                 index=index, name=name, pathway=pathway,
                 queued=events.index(f"{name}.queued"), start=events.index(f"{name}.start"),

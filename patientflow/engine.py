@@ -13,6 +13,7 @@ patient's timestamps are written into a preallocated array as they happen (the :
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,9 +148,9 @@ class _Replication:
         codes, cumulative = found
         if len(codes) > 1:
             u = self._uniform(patient.stream, assignment.purpose, patient.k)
-            attrs[assignment.attribute] = int(codes[int(np.searchsorted(cumulative, u, side="right"))])
+            attrs[assignment.attribute] = codes[bisect_right(cumulative, u)]
         else:
-            attrs[assignment.attribute] = int(codes[0])
+            attrs[assignment.attribute] = codes[0]
 
     # the inside count ------------------------------------------------------------------
     def _count_inside(self, change: int) -> None:
@@ -251,7 +252,7 @@ class _Replication:
                 times[step.start] = now
             if step.wait_until is not None:
                 u = self._uniform(patient.stream, f"wait_until:{step.name}", patient.k)
-                hour = int(np.searchsorted(step.wait_until, u, side="right"))
+                hour = bisect_right(step.wait_until, u)
                 frac = self._uniform(patient.stream, f"wait_until_minute:{step.name}", patient.k)
                 clock = hour * 60.0 + frac * 60.0
                 wait = (clock - env.now % 1440.0) % 1440.0
@@ -279,7 +280,7 @@ class _Replication:
                 if cumulative is None:
                     raise SimulationError(step, "a patient has no value of the attribute this branch depends on")
                 u = self._uniform(patient.stream, branch.purpose, patient.k)
-                option = int(np.searchsorted(cumulative, u, side="right"))
+                option = bisect_right(cumulative, u)
                 attrs[branch.attribute] = branch.codes[option]
                 step_index = branch.targets[option]
             else:

@@ -11,6 +11,7 @@ rerun runs only the missing ones.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
     """One replication, measured; safe to run in a worker process."""
     started = time.perf_counter()
     log = simulate_replication(model, seed, replication, max_inside=inside_bound(model))
+    gc.collect()  # a replication's SimPy processes still waiting at the end form reference cycles
     stats = measure(model, log)
     n_hours = log.busy.shape[1]
     first = int(np.ceil(model.warm_up / 60))

@@ -66,7 +66,7 @@ class Step:
     priority: int  # attribute ordering the queues of this step, -1: the resources' own order
     patience: Varying | None
     gives_up_as: int
-    wait_until: np.ndarray | None  # cumulative shares over 24 hours
+    wait_until: list[float] | None  # cumulative shares over 24 hours
     assign: list[Assignment]
     branch: BranchModel | None
     then: int

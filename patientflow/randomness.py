@@ -34,19 +34,20 @@ def generator(seed: int, replication: int, *names: str) -> np.random.Generator:
 class Draws:
     """Draws of one purpose for one arrival stream, made in blocks; ``get(k)`` is patient k's."""
 
-    __slots__ = ("_rng", "_sample", "_blocks")
+    __slots__ = ("_rng", "_sample", "_values")
 
     def __init__(self, rng: np.random.Generator, sample: Callable[[np.random.Generator, int], np.ndarray]):
         self._rng = rng
         self._sample = sample
-        self._blocks: list[list[float]] = []
+        self._values: list[float] = []
 
     def get(self, k: int) -> float:
-        block, i = divmod(k, BLOCK)
-        blocks = self._blocks
-        while len(blocks) <= block:
-            blocks.append(self._sample(self._rng, BLOCK).tolist())
-        return blocks[block][i]
+        try:
+            return self._values[k]
+        except IndexError:
+            while len(self._values) <= k:
+                self._values.extend(self._sample(self._rng, BLOCK).tolist())
+            return self._values[k]
 
 
 def uniform(rng: np.random.Generator, size: int) -> np.ndarray:

@@ -12,15 +12,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED = {
-    "walk_in_patients", "patientflow_patients_per_second", "patientflow_events_per_patient", "idiomatic_events_per_patient", "idiomatic_patients_per_second",
+    "walk_in_patients", "patientflow_patients_per_second", "idiomatic_patients_per_second",
     "expert_patients_per_second", "generality_ratio", "expert_ratio", "simulate_patients_per_second",
     "patientflow_events_per_second", "bare_simpy_events_per_second", "engine_share",
+    "patientflow_events_per_patient", "idiomatic_events_per_patient",
     "baseline_year_seconds", "baseline_year_patients_per_second", "import_seconds", "import_api_seconds",
-    "parallel_speedup", "parallel_speedup_warm", "peak_rss_10_mib", "peak_rss_100_mib", "memory_growth",
+    "parallel_speedup", "parallel_speedup_warm", "parallel_ceiling",
+    "peak_rss_10_mib", "peak_rss_100_mib", "peak_rss_100_collected_mib", "memory_growth",
 }
 SKIPPABLE = {"parallel_speedup_warm"}  # not measured in quick mode
 NEED_BASELINE = {"baseline_year_seconds", "baseline_year_patients_per_second", "parallel_speedup",
-                 "peak_rss_10_mib", "peak_rss_100_mib", "memory_growth"}
+                 "parallel_speedup_warm", "parallel_ceiling", "peak_rss_10_mib", "peak_rss_100_mib",
+                 "peak_rss_100_collected_mib", "memory_growth"}
 
 
 def test_quick_benchmark_prints_every_figure_as_json():
