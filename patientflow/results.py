@@ -35,7 +35,9 @@ class Results:
         self._minutes = np.stack([r.measured_minutes for r in results])
         self._logs = [r.log for r in results if r.log is not None]
         self._patients_parts = patients_parts or []
-        self._inside_series = np.nanmean(np.stack([r.inside_series for r in results]), axis=0)
+        series = np.stack([r.inside_series for r in results])
+        counted = np.sum(~np.isnan(series), axis=0)
+        self._inside_series = np.where(counted > 0, np.nansum(series, axis=0) / np.maximum(counted, 1), np.nan)
         self.overloaded = [r.replication for r in results if r.overloaded]
         self.overwhelmed = sorted({r.overwhelmed for r in results if r.overloaded and r.overwhelmed})
         self.patient_counts = [r.patients for r in results]
