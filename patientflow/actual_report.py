@@ -9,7 +9,6 @@ Only its words about simulation change: periods of the log instead of replicatio
 from __future__ import annotations
 
 import html
-import re
 
 SHOWN_EXCLUSIONS = 500
 
@@ -34,34 +33,24 @@ def run_meta(results, log_hash: str = "") -> dict:
 
 def render_actual(results, meta: dict) -> str:
     """The report of an event log as one self-contained HTML string."""
-    from .report import render
+    from .report import Wording, render
 
     log = results.eventlog
     esc = html.escape
-    text = render(results, meta)
     n, name = len(results.bounds), results.period_name
     plural = name + ("s" if n != 1 else "")
-    text = text.replace(" — wait-time report</title>", f" — actual waits from {esc(log.source.name)}</title>", 1)
-    text = re.sub(r"from \d+ replications\s*\(distributions from the first \d+\)",
-                  f"from {n} {esc(plural)} of the log (distributions from every patient)", text, count=1)
-    text = text.replace("Per day of the measured period (after the warm-up)", "Per day of the log", 1)
-    text = text.replace("Mean over replications with its 95 % confidence interval",
-                        f"Mean over the log's {esc(plural)} with its 95 % confidence interval", 1)
-    text = text.replace("as simulated", "as recorded")
     intro = (f"<p class='headline'>Actual waits recorded in <b>{esc(log.source.name)}</b>: {log.rows:,} rows, "
              f"{len(log.patients):,} patients used, {len(log.excluded_rows):,} rows not used "
              f"(<a href='#excluded'>listed</a>); first contact {esc(log.time_text(log.start))}, last time "
              f"{esc(log.time_text(log.end))}. Measured with the moments and targets of the scenario "
              f"<i>{esc(results.scenario.name)}</i>.</p>")
-    text = text.replace("</h1>", "</h1>\n" + intro, 1)
-    method = _method(results, meta)
-    start = text.find('<h2 id="method">')
-    stop = text.find("</table>", start) if start >= 0 else -1
-    if start >= 0 and stop >= 0:
-        text = text[:start] + method + text[stop + len("</table>"):]
-    else:
-        text = text.replace("</body>", method + "</body>", 1)
-    return text
+    wording = Wording(
+        title=f"actual waits from {log.source.name}", intro_html=intro,
+        sample=f"from {n} {plural} of the log (distributions from every patient)",
+        per_day="Per day of the log", mean_over=f"Mean over the log's {plural} with its 95 % confidence interval",
+        pathway="as recorded", inside_at_end="patients still inside when the log ends",
+        method_html=_method(results, meta))
+    return render(results, meta, wording)
 
 
 def _method(results, meta: dict) -> str:

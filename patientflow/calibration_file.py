@@ -75,9 +75,10 @@ def calibration_text(cal, out: Path, command: str = "") -> str:
 
 def _schema_line(out: Path) -> list[str]:
     """The editor's pointer to the JSON Schema, when the project's copy is at hand."""
-    schema = Path(__file__).resolve().parents[1] / "schema" / "scenario.schema.json"
-    if not schema.is_file():
-        return []
+    root = Path(__file__).resolve().parents[1]
+    schema = root / "schema" / "scenario.schema.json"
+    if not schema.is_file() or root not in Path(out).resolve().parents:
+        return []  # an installed package, or a file outside the project
     return [f"# yaml-language-server: $schema={os.path.relpath(schema, Path(out).resolve().parent)}"]
 
 

@@ -9,7 +9,6 @@ each share side by side; and the table with every number and interval.
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 

@@ -272,20 +272,6 @@ class _progress:
             self.bar.stop()
 
 
-def _register_commands() -> None:
-    """Commands that live in their own modules join the app here."""
-    from importlib import import_module
-    for module in ("cli_data",):
-        try:
-            import_module(f".{module}", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{module}":
-                raise
-
-
-_register_commands()
-
-
 def main() -> None:
     """Entry point: bad input exits 2 without a traceback; anything else unexpected exits 1."""
     try:
@@ -300,5 +286,8 @@ def main() -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
+from . import cli_data  # noqa: E402,F401  (its commands: report-actual, calibrate, check-fit)
+
+if __name__ == "__main__":  # run the package's own module, so every command is on the app that runs
+    from patientflow.cli import main as package_main
+    package_main()

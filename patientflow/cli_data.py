@@ -22,25 +22,37 @@ STRICT = typer.Option(False, "--strict", help="Exit 2 when any row cannot be use
 SHOWN = 20
 
 
-def read_log(log: Path, scenario: Optional[Path], columns: Optional[Path], strict: bool):
-    """The event log read onto its scenario; exits 2 on bad input."""
-    from .errors import ScenarioError
+def read_log(log: Path, scenario, columns: Optional[Path], strict: bool):
+    """The event log read onto its scenario (a Scenario, a path, or None: the mapping's); exits 2
+    on bad input, and when no row at all can be used."""
+    from .errors import Problem, ScenarioError
     from .eventlog import read_event_log
     from .logmapping import EventLogError
 
-    sc = _load(scenario) if scenario is not None else None
+    sc = _load(scenario) if isinstance(scenario, Path) else scenario
     try:
         found = read_event_log(log, sc, columns)
     except (EventLogError, ScenarioError) as exc:
         _fail(exc.problems)
     if strict and found.exclusions:
         _fail(found.exclusions)
+    if found.patients.empty:
+        _fail([*found.exclusions[:SHOWN], Problem(str(log), 1, "rows", f"none of the {found.rows} rows can be used")])
     for problem in found.exclusions[:SHOWN]:
         typer.echo(f"{problem} (not used)", err=True)
     if len(found.exclusions) > SHOWN:
         typer.echo(f"... and {len(found.exclusions) - SHOWN} more rows not used (see exclusions.csv)", err=True)
     typer.echo(found.describe(), err=True)
     return found
+
+
+def _check_period(period: str) -> None:
+    from .actual import choose_period
+    try:
+        choose_period(1.0, period)
+    except ValueError as exc:
+        typer.echo(f"--period: {exc} (give day, week, auto or a duration such as 3d)", err=True)
+        raise typer.Exit(BAD_INPUT)
 
 
 def write_exclusions(folder: Path, found) -> None:
@@ -72,12 +84,9 @@ def report_actual(
     from .actual import actual_results
     from .actual_report import render_actual, run_meta
 
+    _check_period(period)
     found = read_log(log, scenario, columns, strict)
-    try:
-        res = actual_results(found, period)
-    except ValueError as exc:
-        typer.echo(f"--period: {exc}", err=True)
-        raise typer.Exit(BAD_INPUT)
+    res = actual_results(found, period)
     folder = out or Path("reports") / f"actual-{log.stem}"
     meta = run_meta(res, file_hash(log))
     output.write_csv(folder / "summary.csv", res.summary())
@@ -164,20 +173,17 @@ def check_fit_command(
     from .cli import _progress, _simulation_errors
     from .distributions import DistributionError, parse_duration
 
-    sc = _load(scenario)
-    found = read_log(log, scenario, columns, strict)
+    _check_period(period)
     try:
         warm = parse_duration(warm_up) if warm_up is not None else None
     except DistributionError as exc:
         typer.echo(f"--warm-up: {exc}", err=True)
         raise typer.Exit(BAD_INPUT)
+    sc = _load(scenario)
+    found = read_log(log, sc, columns, strict)
     folder = out or Path("reports") / f"check-fit-{scenario.stem}"
-    try:
-        with _simulation_errors(sc), _progress(replications) as advance:
-            cf = check_fit(found, replications, seed, jobs=jobs, warm_up=warm, period=period, on_done=advance)
-    except ValueError as exc:
-        typer.echo(f"--period: {exc}", err=True)
-        raise typer.Exit(BAD_INPUT)
+    with _simulation_errors(sc), _progress(replications) as advance:
+        cf = check_fit(found, replications, seed, jobs=jobs, warm_up=warm, period=period, on_done=advance)
     output.write_csv(folder / "check_fit.csv", cf.table)
     write_exclusions(folder, found)
     output.write_text(folder / "check_fit.html", render_check_fit(cf))
@@ -200,22 +206,3 @@ def _print_check(cf) -> None:
                       f"{r.simulated * scale:.2f}{unit} ({r.prediction_low * scale:.2f} – {r.prediction_high * scale:.2f})",
                       "–" if r.p_value != r.p_value else f"{r.p_value:.2g}", verdict)
     Console(width=140).print(table)
-
-
-def _join_the_running_app() -> None:
-    """Under ``python -m patientflow.cli`` the app that runs is ``__main__.app``, a second copy of
-    cli.py's (``from .cli import app`` imports the module again under its own name): the commands
-    join that one too."""
-    import sys
-    main = sys.modules.get("__main__")
-    running = getattr(main, "app", None)
-    if running is app or not isinstance(running, typer.Typer):
-        return
-    if getattr(getattr(main, "__spec__", None), "name", None) != f"{__package__}.cli":
-        return
-    for info in app.registered_commands:
-        if getattr(info.callback, "__module__", None) == __name__ and info not in running.registered_commands:
-            running.registered_commands.append(info)
-
-
-_join_the_running_app()

@@ -64,16 +64,14 @@ class EventLog:
         return str((self.origin + pd.Timedelta(minutes=float(minutes))).floor("s"))
 
 
-def load_scenario_for(log: Path, scenario=None, columns: Path | None = None):
-    """The scenario a log maps onto: ``scenario`` (a Scenario or a path), else the one its
-    mapping file names. Raises EventLogError when neither gives one."""
+def scenario_for(log: Path, scenario=None, mapping: LogMapping | None = None):
+    """The scenario a log records: ``scenario`` (a Scenario or a path), else the one its mapping
+    names. Raises EventLogError when neither gives one."""
     from .scenario import Scenario, load_scenario
     if isinstance(scenario, Scenario):
         return scenario
     if scenario is not None:
         return load_scenario(scenario)
-    found = mapping_path(Path(log), columns)
-    mapping = read_mapping(found) if found else None
     if mapping is None or mapping.scenario is None:
         raise EventLogError([Problem(str(log), 1, "scenario", "which scenario does this log record? give --scenario "
                                      "SCENARIO, or name it in the mapping file (scenario: FILE)")])
@@ -86,7 +84,7 @@ def read_event_log(path: str | Path, scenario=None, columns: str | Path | None =
     path = Path(path)
     found = mapping_path(path, Path(columns) if columns is not None else None)
     mapping = read_mapping(found) if found else None
-    sc = load_scenario_for(path, scenario, Path(columns) if columns is not None else None)
+    sc = scenario_for(path, scenario, mapping)
     model = sc.model
     frame, first = _read_table(path)
     if mapping is None:
@@ -395,7 +393,10 @@ def parse_times(series, time_format: str | None = None):
     numbers = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if np.all(np.isfinite(numbers) | blank):
         return numbers, np.zeros(len(series), dtype=bool), "minutes"
-    stamps = pd.to_datetime(text.where(~blank), format=time_format or "ISO8601", errors="coerce", utc=False)
+    try:
+        stamps = pd.to_datetime(text.where(~blank), format=time_format or "ISO8601", errors="coerce")
+    except ValueError:  # offsets that differ (a clock change): all to UTC
+        stamps = pd.to_datetime(text.where(~blank), format=time_format or "ISO8601", errors="coerce", utc=True)
     if getattr(stamps.dt, "tz", None) is not None:
         stamps = stamps.dt.tz_convert(None)
     seconds = ((stamps - pd.Timestamp(0)) / pd.Timedelta(seconds=1)).to_numpy(dtype=float, na_value=np.nan)

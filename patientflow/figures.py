@@ -274,7 +274,7 @@ def staffing(results):
     return fig
 
 
-def pathway(results):
+def pathway(results, title: str = "The pathway as simulated (link width: patients)"):
     """The pathway as simulated: a flow diagram of steps (with the resources they use) and
     outcomes, each link as wide as the patients who took it."""
     import plotly.graph_objects as go
@@ -305,7 +305,7 @@ def pathway(results):
         link={"source": [a for a, _ in flows], "target": [b for _, b in flows], "value": list(flows.values()),
               "customdata": [f"{100 * v / total:.1f}% of patients" for v in flows.values()],
               "hovertemplate": "%{customdata}<extra></extra>"}))
-    fig.update_layout(title="The pathway as simulated (link width: patients)", height=520,
+    fig.update_layout(title=_esc(title), height=520,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
 

@@ -172,12 +172,15 @@ def fill_along_paths(model, patients) -> str:
     before = int(np.isnan(times).sum())
     outcomes = patients["outcome"].to_numpy(dtype=object)
     position = last_steps(model, times)
+    seen = recorded_steps(model, times)
+    firsts = {s.name: s.first_step for s in model.streams}
+    options = {s.index: patients[s.name].to_numpy(dtype=object) for s in model.steps
+               if s.branch is not None and s.name in patients.columns}
     groups: dict[tuple, list[int]] = {}
-    for i in range(len(patients)):
-        stream = next((s for s in model.streams if s.name == patients["stream"].iat[i]), None)
-        if stream is None:
+    for i, stream in enumerate(patients["stream"].to_numpy(dtype=object)):
+        if stream not in firsts:
             continue
-        key = _path(model, stream.first_step, patients.iloc[i], outcomes[i], times[i], position[i])
+        key = _path(model, firsts[stream], {k: v[i] for k, v in options.items()}, outcomes[i], times[i], seen[i], position[i])
         groups.setdefault(key, []).append(i)
     for (path, completed), rows in groups.items():
         block = times[rows]
@@ -193,9 +196,10 @@ def fill_along_paths(model, patients) -> str:
     return f"{filled:,} blank times were filled from the pathway (a time the path fixes, e.g. a step with no queue starts when it is queued)"
 
 
-def _path(model, first: int, patient, outcome, times: np.ndarray, position: int) -> tuple[tuple[int, ...], bool]:
-    """The steps the patient went through as far as the log tells, and whether it ran to the exit."""
-    seen = [not np.isnan(times[[s.queued, s.start, s.end]]).all() for s in model.steps]
+def _path(model, first: int, options: dict, outcome, times: np.ndarray, seen: np.ndarray,
+          position: int) -> tuple[tuple[int, ...], bool]:
+    """The steps the patient went through as far as the log tells, and whether it ran to the exit.
+    ``options`` holds the option each branch step took (None: unknown)."""
     path: list[int] = []
     step = first
     exit_outcome = None
@@ -206,7 +210,7 @@ def _path(model, first: int, patient, outcome, times: np.ndarray, position: int)
                 and not any(seen[j] for j in model.reachable_steps[step] - {step}):
             return tuple(path), False  # gave up here
         if s.branch is not None:
-            label = patient[s.name] if s.name in patient.index else None
+            label = options.get(step)
             attr = model.attributes.index(s.name)
             codes = [model.values[attr][c] for c in s.branch.codes]
             if label is None or label not in codes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -101,7 +102,25 @@ def _figure_html(fig, first: bool) -> str:
                                               config={"displaylogo": False, "responsive": True}) + "</div>"
 
 
-def planner_figures(results) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Wording:
+    """The report's words about where its numbers come from: a simulated run by default; the
+    report of an event log (``actual_report``) says periods of the log and "as recorded"."""
+
+    title: str = "wait-time report"
+    intro_html: str = ""  # already escaped
+    sample: str = ""  # how the key figures were counted; default: from the replications
+    per_day: str = "Per day of the measured period (after the warm-up)"
+    mean_over: str = "Mean over replications with its 95 % confidence interval"
+    pathway: str = "as simulated"
+    inside_at_end: str = "patients inside when the run ended (a replication)"
+    method_html: str = ""  # replaces the simulation's method table (already escaped)
+
+
+SIMULATED = Wording()
+
+
+def planner_figures(results, wording: Wording = SIMULATED) -> list[tuple[str, str]]:
     """The figures planners are judged on, as (label, value) pairs."""
     model = results.scenario.model
     summary = results.summary()
@@ -131,7 +150,7 @@ def planner_figures(results) -> list[tuple[str, str]]:
         for outcome, count in left["outcome"].astype(str).value_counts().items():
             out.append((f"patients a day leaving: {outcome.replace('_', ' ')}", f"{count / fig_days:,.1f}"))
         reps = max(patients["replication"].nunique(), 1)
-        out.append(("patients inside when the run ended (a replication)",
+        out.append((wording.inside_at_end,
                     f"{(patients['outcome'].astype(str) == 'inside').sum() / reps:,.0f}"))
     journey = summary[summary["moment"] == "journey"].iloc[0]
     out.append(("journeys meeting every critical moment", f"{100 * journey['mean']:.1f} % "
@@ -162,7 +181,7 @@ def headline(results) -> str:
     return text + "."
 
 
-def render(results, run_meta: dict) -> str:
+def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
     """The wait-time report as one self-contained HTML string."""
     from . import figures
 
@@ -179,7 +198,8 @@ def render(results, run_meta: dict) -> str:
             stage_figs.append(stage_figure(title, rows, legend=not stage_figs))
     moment_figs = [figures.moment(results, m.name) for m in model.moments] if len(results.patients_for_figures()) else []
     day_figs = [figures.through_the_day(results), figures.staffing(results)]
-    path_figs = [figures.pathway(results), figures.journey(results)] if len(results.patients_for_figures()) else []
+    path_figs = [figures.pathway(results, f"The pathway {wording.pathway} (link width: patients)"),
+                 figures.journey(results)] if len(results.patients_for_figures()) else []
     first = True
     blocks = {}
     for key, _title, fig in figs:
@@ -189,7 +209,7 @@ def render(results, run_meta: dict) -> str:
     moment_html = "".join(_figure_html(f, False) for f in moment_figs)
     day_html = "".join(_figure_html(f, False) for f in day_figs)
     path_html = "".join(_figure_html(f, False) for f in path_figs)
-    cards = "".join(f"<div class='card'><b>{esc(v)}</b>{esc(k)}</div>" for k, v in planner_figures(results))
+    cards = "".join(f"<div class='card'><b>{esc(v)}</b>{esc(k)}</div>" for k, v in planner_figures(results, wording))
     warnings = []
     if results.overloaded:
         warnings.append(f"Replications {', '.join(map(str, results.overloaded))} stopped early: more patients inside "
@@ -201,11 +221,11 @@ def render(results, run_meta: dict) -> str:
     mean_util = util.groupby("resource", sort=False)["utilisation"].mean()
     util_rows = "".join(f"<tr><td>{esc(r)}</td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
                         for r, u in mean_util.items())
-    machine = run_meta.get("machine", {})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(scenario.name)} — wait-time report</title><style>{STYLE}</style></head><body>
+<title>{esc(scenario.name)} — {esc(wording.title)}</title><style>{STYLE}</style></head><body>
 <h1>{esc(scenario.name)}</h1>
+{wording.intro_html}
 <p>{esc(scenario.spec.description)}</p>
 <nav><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a><a href="#figures">Key figures</a>
 <a href="#stages">Stage by stage</a><a href="#day">Through the day</a><a href="#pathway">Pathway</a>
@@ -220,21 +240,35 @@ diamonds are critical moments.</p>
 <h2 id="weakest">Weakest moments first</h2>
 {blocks['weakest']}
 <h2 id="figures">Key figures</h2>
-<p>Per day of the measured period (after the warm-up), from {len(results.replications)} replications
-(distributions from the first {min(len(results.replications), results.FIGURE_REPLICATIONS)}).</p>
+<p>{esc(wording.per_day)}, {esc(wording.sample or _sample_text(results))}.</p>
 <div class="cards">{cards}</div>
 <h2 id="stages">Stage by stage</h2>
-<p>Mean over replications with its 95 % confidence interval; the black mark is the target.</p>
+<p>{esc(wording.mean_over)}; the black mark is the target.</p>
 {stage_html}
 {moment_html}
 <h2 id="day">Through the day</h2>
 {day_html}
 <table style="width:auto"><tr><th>resource</th><th>busy share of rostered capacity</th></tr>{util_rows}</table>
-<h2 id="pathway">The pathway as simulated</h2>
+<h2 id="pathway">The pathway {esc(wording.pathway)}</h2>
 {path_html}
 <h2 id="summary">Summary table</h2>
 {_table(summary)}
-<h2 id="method">Method</h2>
+{wording.method_html or _simulation_method(results, run_meta)}
+</body></html>
+"""
+
+
+def _sample_text(results) -> str:
+    n = len(results.replications)
+    return f"from {_count(n, 'replication')} (distributions from the first {min(n, results.FIGURE_REPLICATIONS)})"
+
+
+def _simulation_method(results, run_meta: dict) -> str:
+    """The method appendix of a simulated run (in the spirit of STRESS-DES)."""
+    esc = html.escape
+    model = results.scenario.model
+    machine = run_meta.get("machine", {})
+    return f"""<h2 id="method">Method</h2>
 <table>
 <tr><td>scenario file</td><td>{esc(str(run_meta.get('scenario_file', '')))}</td></tr>
 <tr><td>scenario hash</td><td>{esc(run_meta['scenario_hash'])}</td></tr>
@@ -246,7 +280,6 @@ diamonds are critical moments.</p>
 <tr><td>software</td><td>{esc(', '.join(f'{k} {v}' for k, v in run_meta['versions'].items()))}</td></tr>
 <tr><td>run time, machine</td><td>{run_meta['run_seconds']:.1f} s; {esc(str(machine.get('system', '')))} {esc(str(machine.get('machine', '')))}, {esc(str(machine.get('cpus', '')))} cores</td></tr>
 </table>
-</body></html>
 """
 
 
