@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import INSIDE, MISSING, Log
-from .experiment import ReplicationResult
+from .experiment import ReplicationResult, hour_of_week_records
 from .moments import measure
 from .results import Results
 
@@ -91,18 +91,9 @@ def period_result(model, log: Log, number: int, lo: float, hi: float, series: np
     minutes = np.clip(np.minimum(hi, log.length) - hours * 60.0, 0, 60) - np.clip(lo - hours * 60.0, 0, 60)
     minutes = np.clip(minutes, 0, 60)
     measured = minutes > 0
-    how = hours[measured] % 168
-
-    def by_week(values: np.ndarray) -> np.ndarray:
-        share = minutes[measured] / 60.0  # an hour partly in the period counts in proportion
-        if values.ndim == 1:
-            return np.bincount(how, weights=values[measured] * share, minlength=168)
-        return np.array([np.bincount(how, weights=v[measured] * share, minlength=168) for v in values]).reshape(-1, 168)
-
+    share = minutes[measured] / 60.0  # an hour partly in the period counts in proportion
     return ReplicationResult(
-        replication=number, stats=stats, busy=by_week(log.busy), rostered=by_week(log.rostered),
-        queue=by_week(log.queue), inside=by_week(log.inside),
-        measured_minutes=np.bincount(how, weights=minutes[measured], minlength=168),
+        replication=number, stats=stats, **hour_of_week_records(log, measured, minutes, share),
         inside_series=series, patients=int(keep.sum()), overloaded=False, seconds=0.0)
 
 

@@ -54,17 +54,9 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
     gc.collect()  # a replication's SimPy processes still waiting at the end form reference cycles
     stats = measure(model, log)
     n_hours = log.busy.shape[1]
-    first = int(np.ceil(model.warm_up / 60))
     hours = np.arange(n_hours)
-    measured = hours >= first
-    how = hours[measured] % 168
+    measured = hours >= int(np.ceil(model.warm_up / 60))
     minutes = np.clip(log.length - hours * 60.0, 0, 60)
-
-    def by_week(values: np.ndarray) -> np.ndarray:
-        if values.ndim == 1:
-            return np.bincount(how, weights=values[measured], minlength=168)
-        return np.array([np.bincount(how, weights=v[measured], minlength=168) for v in values]).reshape(-1, 168)
-
     if patients_part is not None:
         from .output import write_parquet
         from .patient_log import patients_frame
@@ -72,12 +64,26 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
     with np.errstate(invalid="ignore", divide="ignore"):
         series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
     return ReplicationResult(
-        replication=replication, stats=stats, busy=by_week(log.busy), rostered=by_week(log.rostered),
-        queue=by_week(log.queue), inside=by_week(log.inside),
-        measured_minutes=np.bincount(how, weights=minutes[measured], minlength=168),
+        replication=replication, stats=stats, **hour_of_week_records(log, measured, minutes),
         inside_series=series, patients=int(log.times.shape[0]), overloaded=log.overloaded,
         overwhelmed=_longest_queue(model, log) if log.overloaded else "",
         seconds=time.perf_counter() - started, log=log if keep_log else None)
+
+
+def hour_of_week_records(log: Log, measured: np.ndarray, minutes: np.ndarray,
+                         weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """A log's hourly records over the ``measured`` hours of the run, folded onto the 168 hours
+    of the week (each hour's values times ``weight``, 1 by default), and the minutes measured."""
+    how = np.flatnonzero(measured) % 168
+    w = np.ones(len(how)) if weight is None else weight
+
+    def fold(values: np.ndarray) -> np.ndarray:
+        if values.ndim == 1:
+            return np.bincount(how, weights=values[measured] * w, minlength=168)
+        return np.array([np.bincount(how, weights=v[measured] * w, minlength=168) for v in values]).reshape(-1, 168)
+
+    return {"busy": fold(log.busy), "rostered": fold(log.rostered), "queue": fold(log.queue),
+            "inside": fold(log.inside), "measured_minutes": np.bincount(how, weights=minutes[measured], minlength=168)}
 
 
 def inside_bound(model: Model) -> int:
