@@ -252,10 +252,7 @@ class _Replication:
                 times[step.start] = now
             if step.wait_until is not None:
                 u = self._uniform(patient.stream, f"wait_until:{step.name}", patient.k)
-                hour = bisect_right(step.wait_until, u)
-                frac = self._uniform(patient.stream, f"wait_until_minute:{step.name}", patient.k)
-                clock = hour * 60.0 + frac * 60.0
-                wait = (clock - env.now % 1440.0) % 1440.0
+                wait = time_of_day_wait(step.wait_until, env.now % 1440.0, u)
                 if wait > 0:
                     yield env.timeout(wait)
             if first_takes is not None:
@@ -344,6 +341,25 @@ class _Replication:
             length=float(env.now), overloaded=self.overloaded,
             waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
             events_processed=next(env._eid))  # type: ignore[attr-defined]
+
+
+def time_of_day_wait(cumulative: list[float], clock: float, u: float) -> float:
+    """Minutes to wait, at ``clock`` minutes after midnight, for a time of day drawn from a
+    24-hour profile (``cumulative`` shares, uniform within each hour): drawn among the times
+    still to come today when the profile has any, otherwise from tomorrow's whole profile.
+    So a patient ready at 14:00 leaves this afternoon if the ward discharges in the afternoon."""
+    hour = min(int(clock // 60), 23)
+    before = cumulative[hour - 1] if hour else 0.0
+    done = before + (cumulative[hour] - before) * (clock - hour * 60) / 60  # the profile's share gone today
+    if 1.0 - done > 1e-12:
+        target, base = done + u * (1.0 - done), 0.0
+    else:
+        target, base = u, 1440.0
+    h = min(bisect_right(cumulative, target), 23)
+    low = cumulative[h - 1] if h else 0.0
+    width = cumulative[h] - low
+    at = h * 60.0 + (60.0 * (target - low) / width if width > 0 else 0.0)
+    return max(0.0, base + at - clock)
 
 
 def _time_inside_by_hour(times: np.ndarray, arrived: int, left: int, end: float, n_hours: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from patientflow.moments import STATS
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SEED = 2026
 COUPLING_REPLICATIONS = 20   # baseline, more ward beds, earlier discharges
-AMBULANCE_REPLICATIONS = 12  # two more ambulances (Cat 4: ~45 calls a replication)
+AMBULANCE_REPLICATIONS = 20  # two more ambulances (Cat 4: ~45 calls a replication, so a wide spread)
 TRIAGE_REPLICATIONS = 6      # extra evening triage nurse (a large effect, patient logs kept)
 EVENING = range(16, 24)      # hours of ED arrival covered by the extra evening triage nurse
 
