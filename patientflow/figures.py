@@ -87,7 +87,10 @@ def moment_status(summary):
 
 def cycle_map(results):
     """The service-cycle map: every moment of truth on its stage, coloured by how it meets its
-    target (met / close: the CI straddles it / missed); critical moments drawn as diamonds."""
+    target (met / close: the CI straddles it / missed); critical moments drawn as diamonds. A
+    moment measured by group (e.g. by category) shows one marker per group, labelled."""
+    import textwrap
+
     import plotly.graph_objects as go
 
     summary = results.summary()
@@ -95,33 +98,47 @@ def cycle_map(results):
     lines = moment_status(summary)
     fig = go.Figure()
     width = max(len(stages), 1)
-    most = 1
+    chars = max(14, int(130 / width))  # a column's width in characters
+    deepest = 1.0
     for x, (stage, title) in enumerate(stages):
-        here = [m for m in lines if m["stage"] == stage]
-        most = max(most, len(here))
-        fig.add_shape(type="rect", x0=x - 0.46, x1=x + 0.46, y0=0.55, y1=-max(len(here), 1) - 0.1,
-                      line={"color": "#b0bec5"}, fillcolor="#f5f7f8", layer="below")
-        fig.add_annotation(x=x, y=0.9, text=f"<b>{x + 1}. {_esc(title)}</b>", showarrow=False,
-                           font={"size": 12})
+        moments = list(dict.fromkeys(m["moment"] for m in lines if m["stage"] == stage))
+        y = 0.0
+        for name in moments:
+            groups = [m for m in lines if m["moment"] == name]
+            first = groups[0]
+            for g, m in enumerate(groups):
+                gx = x - 0.40 + g * min(0.1, 0.8 / max(len(groups), 1))
+                value = "" if m["group"] == "all" else m["group"].split("=", 1)[-1][:3]
+                label = _esc(m["title"]) + ("" if m["group"] == "all" else f" ({_esc(m['group'].replace('=', ' '))})")
+                fig.add_scatter(x=[gx], y=[-y], mode="markers+text" if value else "markers", text=[_esc(value)],
+                                textposition="middle center", textfont={"size": 8, "color": "white"},
+                                marker={"symbol": "diamond" if m["critical"] else "circle", "size": 17,
+                                        "color": STATUS_COLOUR[m["status"]], "line": {"width": 1, "color": "#333"}},
+                                hovertext=f"{label}<br>{_esc(m['text'])}<br>{m['status']}" + (" · critical" if m["critical"] else ""),
+                                hoverinfo="text", showlegend=False)
+            wrapped = textwrap.wrap(first["title"], chars)[:3]
+            worst = max(groups, key=lambda m: STATUS_RANK[m["status"]])
+            detail = textwrap.wrap(worst["text"] + ("" if worst["group"] == "all" else f" ({worst['group'].split('=', 1)[-1]})"), chars + 4)[:2]
+            text = "<br>".join(_esc(t) for t in wrapped) + "<br><span style='font-size:9px;color:#555'>" + \
+                "<br>".join(_esc(t) for t in detail) + "</span>"
+            fig.add_annotation(x=x - 0.43, y=-y - 0.22, text=text, showarrow=False, xanchor="left", yanchor="top",
+                               align="left", font={"size": 10})
+            y += 0.55 + 0.27 * (len(wrapped) + len(detail))
+        deepest = max(deepest, y)
+        fig.add_shape(type="rect", x0=x - 0.47, x1=x + 0.47, y0=0.45, y1=-max(y, 0.8), line={"color": "#b0bec5"},
+                      fillcolor="#f5f7f8", layer="below")
+        fig.add_annotation(x=x, y=0.85, text="<br>".join(_esc(t) for t in textwrap.wrap(f"{x + 1}. {title}", chars)[:2]),
+                           showarrow=False, font={"size": 11, "color": "#263238"})
         if x < width - 1:
-            fig.add_annotation(x=x + 0.5, y=0.9, text="➜", showarrow=False, font={"size": 16, "color": "#607d8b"})
-        for y, m in enumerate(here):
-            label = _esc(m["title"]) + ("" if m["group"] == "all" else f" <i>{_esc(m['group'])}</i>")
-            fig.add_scatter(x=[x - 0.38], y=[-y - 0.2], mode="markers",
-                            marker={"symbol": "diamond" if m["critical"] else "circle", "size": 15,
-                                    "color": STATUS_COLOUR[m["status"]], "line": {"width": 1, "color": "#333"}},
-                            hovertext=f"{label}<br>{_esc(m['text'])}<br>{m['status']}" + (" · critical" if m["critical"] else ""),
-                            hoverinfo="text", showlegend=False)
-            fig.add_annotation(x=x - 0.33, y=-y - 0.2, text=f"{label}<br><span style='font-size:10px'>{_esc(m['text'])}</span>",
-                               showarrow=False, xanchor="left", align="left", font={"size": 11})
+            fig.add_annotation(x=x + 0.5, y=0.85, text="➜", showarrow=False, font={"size": 14, "color": "#607d8b"})
     for status, colour in STATUS_COLOUR.items():
         fig.add_scatter(x=[None], y=[None], mode="markers", marker={"color": colour, "size": 12}, name=status)
     fig.add_scatter(x=[None], y=[None], mode="markers", marker={"symbol": "diamond", "color": "white",
                     "line": {"width": 1, "color": "#333"}, "size": 12}, name="critical")
-    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
-    fig.update_yaxes(visible=False, range=[-most - 0.3, 1.1])
+    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-deepest - 0.1, 1.2], fixedrange=True)
     fig.update_layout(title="The service cycle: where the journey breaks", template="plotly_white",
-                      height=170 + 62 * most, width=None, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      height=int(150 + 70 * deepest), margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       legend={"orientation": "h", "y": -0.02})
     return fig
 

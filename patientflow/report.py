@@ -131,8 +131,8 @@ def planner_figures(results, wording: Wording = SIMULATED) -> list[tuple[str, st
     if len(patients):
         for m in model.moments:
             first = next((t for tiers in m.tiers.values() for t in tiers if t.kind == "within"), None)
-            if m.kind != "duration" or not m.critical or first is None:
-                continue
+            if m.kind != "duration" or not m.critical or first is None or m.by >= 0:
+                continue  # a moment by group has a target per group: its patients a day over it are below
             start, stop = model.events[m.start_event], model.events[m.end_event]
             ok = patients[start].notna() & (patients[start] >= model.warm_up) & patients[stop].notna()
             beyond = (patients.loc[ok, stop] - patients.loc[ok, start] - first.threshold).clip(lower=0)
