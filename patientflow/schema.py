@@ -143,7 +143,7 @@ def by_attribute(parse):
 
 DistOrBy = Annotated[Union[Distribution, ByAttribute], by_attribute(_distribution),
                      WithJsonSchema({"anyOf": [_DIST_JSON, _BY_JSON]})]
-MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(_mix), WithJsonSchema(_MIX_JSON)]
+MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(_mix), WithJsonSchema({"anyOf": [_MIX_JSON, _BY_JSON]})]
 
 
 # ---------------------------------------------------------------- rosters
