@@ -268,6 +268,45 @@ def through_the_day(results):
     return fig
 
 
+def through_the_week(results):
+    """Hour of day × weekday: arrivals per hour and the mean wait of each critical moment, for
+    runs that cover whole weeks (weekends and Mondays differ from midweek)."""
+    from plotly.subplots import make_subplots
+
+    model = results.scenario.model
+    patients = results.patients_for_figures()
+    critical = [m for m in model.moments if m.kind == "duration" and m.critical]
+    panels = 1 + len(critical)
+    fig = make_subplots(rows=panels, cols=1, vertical_spacing=0.06,
+                        subplot_titles=["Arrivals per hour"] + [f"Mean wait (min): {_esc(m.title)}" for m in critical])
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    weeks = max(results.figure_days / 7, 1e-9)
+    warm = model.warm_up
+    arrived = patients.loc[patients["arrived"] >= warm, "arrived"]
+    grid = np.zeros((7, 24))
+    np.add.at(grid, (((arrived // 1440) % 7).astype(int), ((arrived % 1440) // 60).astype(int)), 1)
+    fig.add_heatmap(z=grid / weeks, x=list(range(24)), y=days, colorscale="Blues", showscale=False, row=1, col=1,
+                    hovertemplate="%{y} %{x}:00 — %{z:.1f} arrivals<extra></extra>")
+    for k, m in enumerate(critical, start=2):
+        start, stop = model.events[m.start_event], model.events[m.end_event]
+        ok = patients[start].notna() & (patients[start] >= warm) & patients[stop].notna()
+        t = patients.loc[ok, start]
+        wait = (patients.loc[ok, stop] - t).to_numpy()
+        day, hour = ((t // 1440) % 7).astype(int).to_numpy(), ((t % 1440) // 60).astype(int).to_numpy()
+        total, count = np.zeros((7, 24)), np.zeros((7, 24))
+        np.add.at(total, (day, hour), wait)
+        np.add.at(count, (day, hour), 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fig.add_heatmap(z=np.where(count > 0, total / count, np.nan), x=list(range(24)), y=days,
+                            colorscale="Reds", showscale=False, row=k, col=1,
+                            hovertemplate="%{y} %{x}:00 — mean %{z:.1f} min<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(dtick=2)
+    fig.update_layout(title="Through the week: hour of day × weekday", template="plotly_white",
+                      height=140 + 190 * panels, margin={"l": 10, "r": 10, "t": 70, "b": 10})
+    return fig
+
+
 def staffing(results):
     """Per resource: staff rostered and busy by hour of day, and utilisation against the roster."""
     from plotly.subplots import make_subplots
@@ -383,6 +422,9 @@ class Plots:
 
     def through_the_day(self):
         return through_the_day(self._results)
+
+    def through_the_week(self):
+        return through_the_week(self._results)
 
     def staffing(self):
         return staffing(self._results)

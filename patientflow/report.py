@@ -197,7 +197,10 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
         if not rows.empty:
             stage_figs.append(stage_figure(title, rows, legend=not stage_figs))
     moment_figs = [figures.moment(results, m.name) for m in model.moments] if len(results.patients_for_figures()) else []
-    day_figs = [figures.through_the_day(results), figures.staffing(results)]
+    day_figs = [figures.through_the_day(results)]
+    if results.measured_days >= 7 and len(results.patients_for_figures()):
+        day_figs.append(figures.through_the_week(results))
+    day_figs.append(figures.staffing(results))
     path_figs = [figures.pathway(results, f"The pathway {wording.pathway} (link width: patients)"),
                  figures.journey(results)] if len(results.patients_for_figures()) else []
     first = True

@@ -131,3 +131,19 @@ def test_a_step_needing_an_attribute_given_only_later_is_bad_input_not_a_crash(t
         assert done.returncode == 2, done.stderr
         assert f"{path}:7: pathways.a.0.first: step 'first': a patient has no value" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_excel_export_holds_the_summary_the_utilisation_and_the_staff_cost(tmp_path):
+    path = write(tmp_path, SMALL.replace("length: 3d", "length: 8d"))
+    out = tmp_path / "out"
+    done = cli("run", path, "-r", 2, "--out", out, "--excel")
+    assert done.returncode == 0, done.stderr
+    sheets = pd.read_excel(out / "summary.xlsx", sheet_name=None)
+    assert list(sheets) == ["summary", "utilisation", "staff cost"]
+    csv = pd.read_csv(out / "summary.csv")
+    pd.testing.assert_series_equal(sheets["summary"]["n"], csv["n"], check_exact=False, rtol=1e-5)
+    assert set(sheets["staff cost"]["resource"]) == {"nurse", "doctor"}
+    html = (out / "report.html").read_text()
+    assert "Through the week" in html  # eight days: the weekday view is drawn
+    again = cli("run", path, "-r", 2, "--out", out)
+    assert again.returncode == 0 and not (out / "summary.xlsx").exists()
