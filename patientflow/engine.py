@@ -23,6 +23,7 @@ from .arrivals import arrival_times
 from .model import Model, Step, Varying
 from .randomness import Draws, Streams
 from .resources import Pool, roster_changes, run_roster
+from .timeline import hourly_area
 
 MISSING = -1  # an attribute a patient does not have
 INSIDE = -1  # the outcome of a patient still inside at the end
@@ -337,7 +338,8 @@ class _Replication:
             busy=np.array([r[0] for r in records]).reshape(shape),
             rostered=np.array([r[1] for r in records]).reshape(shape),
             queue=np.array([r[2] for r in records]).reshape(shape),
-            inside=_time_inside_by_hour(times, self.arrived, self.left, float(env.now), n_hours),
+            inside=hourly_area(np.nan_to_num(times[:, self.arrived], nan=0.0),  # initial occupants: from 0
+                               np.where(np.isnan(times[:, self.left]), float(env.now), times[:, self.left]), n_hours),
             length=float(env.now), overloaded=self.overloaded,
             waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
             events_processed=next(env._eid))  # type: ignore[attr-defined]
@@ -360,21 +362,6 @@ def time_of_day_wait(cumulative: list[float], clock: float, u: float) -> float:
     width = cumulative[h] - low
     at = h * 60.0 + (60.0 * (target - low) / width if width > 0 else 0.0)
     return max(0.0, base + at - clock)
-
-
-def _time_inside_by_hour(times: np.ndarray, arrived: int, left: int, end: float, n_hours: int) -> np.ndarray:
-    """Patient-minutes inside the system in each hour of the run, from arrival (time 0 for the
-    initial occupants) to leaving (or the end of the run)."""
-    starts = np.sort(np.nan_to_num(times[:, arrived], nan=0.0))
-    stops = np.sort(np.where(np.isnan(times[:, left]), end, times[:, left]))
-    edges = np.minimum(np.arange(n_hours + 1) * 60.0, end)
-
-    def cumulative(points: np.ndarray) -> np.ndarray:  # sum over points p below t of (t - p)
-        count = np.searchsorted(points, edges, side="right")
-        prefix = np.concatenate([[0.0], np.cumsum(points)])
-        return count * edges - prefix[count]
-
-    return np.diff(cumulative(starts) - cumulative(stops))
 
 
 def simulate_replication(model: Model, seed: int, replication: int, max_inside: int | None = None) -> Log:

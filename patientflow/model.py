@@ -89,14 +89,6 @@ class Resource:
             return float(self.count)  # type: ignore[arg-type]
         return float(self.capacity_by_minute[minute_of_week % 10080])
 
-    @property
-    def change_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes of the week where the roster changes, and the staff from then on."""
-        cap = self.capacity_by_minute
-        assert cap is not None
-        where = np.flatnonzero(np.diff(np.concatenate([[cap[-1]], cap])) != 0)
-        return where, cap[where]
-
 
 @dataclass
 class Stream:

@@ -13,21 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def hourly_area(starts: np.ndarray, ends: np.ndarray, n_hours: int) -> np.ndarray:
-    """Time-weighted count of intervals ``[start, end)`` in each hour: minutes × intervals."""
-    ok = ~np.isnan(starts) & ~np.isnan(ends) & (ends > starts)
-    top = n_hours * 60.0
-    a = np.clip(starts[ok], 0, top)
-    b = np.clip(ends[ok], 0, top)
-    bounds = np.arange(n_hours + 1) * 60.0
-    t = np.concatenate([a, b, bounds])
-    d = np.concatenate([np.ones(a.size), -np.ones(b.size), np.zeros(bounds.size)])
-    order = np.argsort(t, kind="stable")
-    t, d = t[order], d[order]
-    level = np.cumsum(d)[:-1]
-    hour = np.clip((t[:-1] // 60).astype(np.int64), 0, max(n_hours - 1, 0))
-    return np.bincount(hour, weights=np.diff(t) * level, minlength=n_hours)[:n_hours]
+from .timeline import hourly_area
 
 
 def rostered_by_hour(resource, n_hours: int) -> np.ndarray:
