@@ -126,7 +126,7 @@ def _execute(calls: list[tuple], jobs: int, dask: str | None) -> Iterator[Replic
             yield run_replication(*call)
         return
     from joblib import Parallel, delayed
-    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky")
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky", batch_size=1)
     yield from parallel(delayed(run_replication)(*call) for call in calls)
 
 
