@@ -312,16 +312,15 @@ class _Replication:
         env = self.env
         for r, resource in enumerate(self.model.resources):
             if resource.capacity_by_minute is not None:
-                first, changes = roster_changes(resource.capacity_by_minute, self.length)
-                self.pools[r].capacity = first
-                if changes:
+                changes = roster_changes(resource.capacity_by_minute, self.length)
+                if changes:  # the pool starts at the roster's level at time 0 (capacity_at(0))
                     env.process(run_roster(env, self.pools[r], changes))
         self._initial_state()
         for s in range(len(self.model.streams)):
             env.process(self._arrivals(s))
         env.run(until=simpy.AnyOf(env, [self.stop, env.timeout(self.length)]))
         for pool in self.pools:
-            pool.finish(self.length)
+            pool.finish()
         records = [p.records() for p in self.pools]
         n_res, n_hours = len(self.pools), self.n_hours
         shape = (n_res, n_hours)

@@ -72,7 +72,7 @@ class Pool:
         self._bin_end = (self._bin + 1) * 60.0
         self._last = now
 
-    def finish(self, until: float) -> None:
+    def finish(self) -> None:
         """Close the records at the end of the run."""
         self._account()
 
@@ -134,8 +134,8 @@ class Pool:
         return (np.asarray(self.busy_area), np.asarray(self.capacity_area), np.asarray(self.queue_area))
 
 
-def roster_changes(capacity_by_minute: np.ndarray, length: float) -> tuple[float, list[tuple[float, float]]]:
-    """The capacity at time 0 and every (time, capacity) change in ``(0, length)``."""
+def roster_changes(capacity_by_minute: np.ndarray, length: float) -> list[tuple[float, float]]:
+    """Every (time, capacity) change of a weekly roster in ``(0, length)``."""
     cap = capacity_by_minute
     points = np.flatnonzero(cap != np.roll(cap, 1))
     changes = []
@@ -145,7 +145,7 @@ def roster_changes(capacity_by_minute: np.ndarray, length: float) -> tuple[float
             t = week * 10080.0 + float(p)
             if 0 < t < length:
                 changes.append((t, float(cap[p])))
-    return float(cap[0]), changes
+    return changes
 
 
 def run_roster(env: simpy.Environment, pool: Pool, changes: list[tuple[float, float]]):
