@@ -184,6 +184,76 @@ def compare(
     typer.echo(f"wrote {folder}/comparison.html, comparison.csv, costs.csv")
 
 
+@app.command()
+def optimise(
+    scenario: Path = typer.Argument(..., help="The scenario file (YAML) whose rosters may change."),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Staff cost per week not to exceed: then the best journey outcome within it is sought."),
+    vary: Optional[list[str]] = typer.Option(None, "--vary", help="A resource to vary (repeat): NAME, or NAME=-1..+2 for its range of changes per roster block (default -2..+3). Default: the scenario's optimise.vary, else every resource with a cost per hour."),
+    constraint: Optional[list[str]] = typer.Option(None, "--constraint", help="A moment whose targets must be met (repeat). Default: the scenario's optimise.constraints, else every critical moment."),
+    max_evaluations: Optional[int] = typer.Option(None, "--max-evaluations", min=1, help="Candidates to evaluate at most (default: optimise.max_evaluations, 150)."),
+    confidence: Optional[float] = typer.Option(None, "--confidence", min=0.51, max=0.999, help="Confidence that every constraint holds (default 0.95)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's run.seed)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>-optimised/)."),
+    jobs: int = JOBS,
+    dask: Optional[str] = DASK,
+) -> None:
+    """Find the cheapest rosters that meet the targets (or the best journey outcome within a
+    budget): writes the chosen rosters as a scenario file that extends the input,
+    optimisation.html, candidates.csv, rosters.csv, comparison.csv and optimisation.json.
+    A killed search resumes: run the same command again."""
+    from . import output
+    from .optimise import OptimiseError
+    from .optimise import optimise as run_optimise
+    from .optimise_report import render_optimisation
+
+    sc = _load(scenario)
+    folder = out or Path("reports") / f"{scenario.stem}-optimised"
+    variant = folder / f"{scenario.stem}-optimised.yaml"
+    with _simulation_errors(sc), _status("optimising") as say:
+        try:
+            opt = run_optimise(sc, vary=vary, constraints=constraint, budget=budget, confidence=confidence,
+                               max_evaluations=max_evaluations, seed=seed, jobs=jobs, dask=dask,
+                               folder=folder / ".candidates", on_progress=say)
+        except OptimiseError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(BAD_INPUT) from None
+    meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt), "variant": variant.name,
+            "versions": output.versions()}
+    name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
+    output.write_text(variant, opt.space.variant_text(opt.winner, variant, name, [
+        f"Written by patientflow optimise from {scenario.name}: {opt.message}",
+        f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
+        f"see optimisation.html beside this file."]))
+    output.write_csv(folder / "candidates.csv", opt.candidates())
+    output.write_csv(folder / "rosters.csv", opt.rosters())
+    output.write_csv(folder / "comparison.csv", opt.comparison.table())
+    output.write_text(folder / "optimisation.html", render_optimisation(opt, meta))
+    output.write_json(folder / "optimisation.json", meta)
+    typer.echo(opt.summary_line())
+    typer.echo(f"wrote {variant}, and optimisation.html, candidates.csv, rosters.csv, comparison.csv, "
+               f"optimisation.json in {folder}")
+
+
+def optimisation_metadata(opt) -> dict:
+    """What optimisation.json records: the answer, the settings and the replications used."""
+    return {
+        "status": opt.status, "message": opt.message, "stopped": opt.stopped,
+        "cost_per_week": opt.space.cost(opt.winner), "input_cost_per_week": opt.space.base_cost,
+        "changes": opt.space.describe(opt.winner),
+        "settings": {"vary": {k: list(v) for k, v in opt.settings.vary.items()}, "constraints": opt.settings.constraints,
+                     "confidence": opt.settings.confidence, "budget": opt.settings.budget,
+                     "max_evaluations": opt.settings.max_evaluations,
+                     "first_replications": opt.settings.first_replications,
+                     "max_replications": opt.settings.max_replications,
+                     "confirm_replications": opt.settings.confirm_replications},
+        "constraints": [c.label for c in opt.active], "unattainable": opt.unattainable,
+        "reported_not_constrained": [c.label for c in opt.reported], "confirmation": opt.confirmation,
+        "candidates_evaluated": len(opt.evaluations), "replications_run": opt.replications_run,
+        "search_replications": opt.search_replications, "confirmation_replications": opt.confirmation_replications,
+        "seconds": round(opt.seconds, 1),
+    }
+
+
 def _print_comparison(comparison, table) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -245,6 +315,32 @@ def _print_headline(res) -> None:
         met = "–" if str(r["met"]) == "<NA>" else ("yes" if bool(r["met"]) else "[red]no[/red]")
         table.add_row(r["moment"], r["group"], r["tier"], f"{value:.1f}{suffix} ({low:.1f} – {high:.1f})", met)
     Console(stderr=False, width=120).print(table)
+
+
+class _status:
+    """Progress of a long search: each step as a line on standard error, under a live status on
+    a terminal."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.live = None
+
+    def __enter__(self):
+        from rich.console import Console
+        self.console = Console(stderr=True, width=160)
+        if sys.stderr.isatty():
+            self.live = self.console.status(self.title)
+            self.live.start()
+        return self.say
+
+    def say(self, message: str) -> None:
+        self.console.print(message, markup=False, highlight=False)
+        if self.live is not None:
+            self.live.update(f"{self.title}: {message[:100]}")
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.stop()
 
 
 class _progress:

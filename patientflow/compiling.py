@@ -416,6 +416,17 @@ class _Compiler:
                     stack.append((nxt, iter(succ[nxt])))
 
 
+    def check_optimise(self) -> None:
+        """The optimiser's section names resources that can vary and moments that exist."""
+        from .search_space import constraint_problems, vary_problems
+        opt = self.spec.optimise
+        for name, message in vary_problems(self.spec.resources, opt.vary or {}):
+            self.error(("optimise", "vary", name), message)
+        names = list(opt.constraints or ())
+        for name, message in constraint_problems(self.spec.moments, names):
+            self.error(("optimise", "constraints", names.index(name)), message)
+
+
 def _successors(steps: list[Step]) -> list[list[int]]:
     succ = []
     for s in steps:
@@ -500,6 +511,7 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     model.reachable_steps, model.reachable_outcomes = _reachability(steps, len(outcomes))
     model.moments = c.moments(events, outcomes, [s.name for s in streams], stages)
     c.check_cycles(steps)
+    c.check_optimise()
     if c.problems:
         raise ScenarioError(c.problems)
     return model

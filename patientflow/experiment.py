@@ -115,22 +115,22 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-def _execute(calls: list[tuple], jobs: int, dask: str | None) -> Iterator[ReplicationResult]:
-    """Run ``run_replication(*call)`` for each call, yielding results as they complete."""
+def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = run_replication) -> Iterator:
+    """Run ``task(*call)`` for each call, yielding results as they complete."""
     if dask:
-        yield from _execute_dask(calls, jobs, dask)
+        yield from _execute_dask(calls, jobs, dask, task)
         return
     jobs = max(1, min(jobs if jobs > 0 else cores(), len(calls)))
     if jobs == 1:
         for call in calls:
-            yield run_replication(*call)
+            yield task(*call)
         return
     from joblib import Parallel, delayed
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky", batch_size=1)
-    yield from parallel(delayed(run_replication)(*call) for call in calls)
+    yield from parallel(delayed(task)(*call) for call in calls)
 
 
-def _execute_dask(calls: list[tuple], jobs: int, address: str) -> Iterator[ReplicationResult]:
+def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -> Iterator:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -143,14 +143,31 @@ def _execute_dask(calls: list[tuple], jobs: int, address: str) -> Iterator[Repli
     else:
         client = Client(address)
     try:
-        model = client.scatter(calls[0][0], broadcast=True) if calls else None
-        futures = [client.submit(run_replication, model, *call[1:], pure=False) for call in calls]
+        scattered: dict[int, object] = {}  # each model is sent to the workers once
+
+        def sent(value):
+            if isinstance(value, Model):
+                if id(value) not in scattered:
+                    scattered[id(value)] = client.scatter(value, broadcast=True)
+                return scattered[id(value)]
+            return value
+        futures = [client.submit(task, *(sent(v) for v in call), pure=False) for call in calls]
         for future in as_completed(futures):
             yield future.result()
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _tagged_replication(tag, model: Model, seed: int, replication: int) -> tuple:
+    return tag, run_replication(model, seed, replication)
+
+
+def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None) -> Iterator[tuple]:
+    """Replications of several scenarios in one batch: ``(tag, model, seed, replication)`` in,
+    ``(tag, result)`` out as each completes (the optimiser runs many candidates at once)."""
+    yield from _execute(calls, jobs, dask, _tagged_replication)
 
 
 def run_replications(model: Model, seed: int, replications: list[int], *, jobs: int = 1,

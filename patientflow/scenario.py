@@ -26,7 +26,7 @@ def _known_keys() -> dict[tuple, list[str]]:
         (): keys(s.ScenarioSpec), ("run",): keys(s.RunSpec), ("journey",): keys(s.JourneySpec),
         ("demand", "*"): keys(s.StreamSpec), ("resources", "*"): keys(s.ResourceSpec),
         ("resources", "*", "initial"): keys(s.InitialSpec), ("moments", "*"): keys(s.MomentSpec),
-        ("pathways", "*", "*", "*"): keys(s.StepSpec),
+        ("pathways", "*", "*", "*"): keys(s.StepSpec), ("optimise",): keys(s.OptimiseSpec),
     }
 
 

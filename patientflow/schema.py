@@ -447,6 +447,47 @@ class JourneySpec(BaseModel):
     title: str = "Every critical moment met"
 
 
+def _vary(value: Any) -> dict[str, tuple[int, int]]:
+    from .search_space import parse_range
+    if isinstance(value, (str, list)):
+        value = {name: None for name in _names(value)}
+    if not isinstance(value, dict):
+        raise ValueError(f"vary lists resources, or maps each to a range of changes ('-2..+3'), got {value!r}")
+    out = {}
+    for name, changes in value.items():
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise ValueError(f"expected a resource name, got {name!r}")
+        out[name] = _part(parse_range, changes, name)
+    return out
+
+
+class OptimiseSpec(BaseModel):
+    """What ``patientflow optimise`` may change and must achieve (the command line overrides)."""
+
+    model_config = _STRICT
+    vary: Annotated[dict[str, tuple[int, int]], BeforeValidator(_vary), WithJsonSchema({
+        "anyOf": [{"type": "array", "items": {"type": "string"}},
+                  {"type": "object", "additionalProperties": {"anyOf": [
+                      {"type": "string", "pattern": "^\\s*[+-]?\\d+\\s*\\.\\.\\s*[+-]?\\d+\\s*$"},
+                      {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+                      {"type": "null"}]}}],
+        "description": "resources to vary, each with its range of changes per roster block (default -2..+3); "
+                       "default: every resource with a cost per hour"})] | None = None
+    constraints: Names | None = None  # moment names; None: every critical moment
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    budget: float | None = Field(None, gt=0, allow_inf_nan=False)
+    max_evaluations: int = Field(150, ge=1)
+    first_replications: int = Field(5, ge=3)
+    max_replications: int = Field(20, ge=3)
+    confirm_replications: int = Field(20, ge=3)
+
+    @model_validator(mode="after")
+    def _replications_in_order(self) -> "OptimiseSpec":
+        if self.max_replications < self.first_replications:
+            raise ValueError("max_replications must be at least first_replications")
+        return self
+
+
 class ScenarioSpec(BaseModel):
     """The whole scenario, as validated from the (merged) file."""
 
@@ -461,6 +502,7 @@ class ScenarioSpec(BaseModel):
     pathways: dict[Name, list[dict[Name, StepSpec]]]
     moments: dict[Name, MomentSpec] = {}
     journey: JourneySpec = JourneySpec()
+    optimise: OptimiseSpec = OptimiseSpec()
     schema_: str | None = Field(None, alias="$schema")
 
     @model_validator(mode="after")

@@ -1,0 +1,223 @@
+"""The staffing optimiser against exact answers (issue: staffing optimiser).
+
+On M/M/c queues the smallest number of servers for which P(wait <= t) meets a target is known
+exactly from Erlang C: P(W <= t) = 1 - C(c, a) exp(-(c mu - lam) t). The optimiser must find that
+c from below (adding staff) and from above (removing it). In a tandem of two M/M/c stations the
+second also sees Poisson arrivals (Burke's theorem), so the cheapest pair is known too. The cases
+are chosen so that the target lies well between the exact values at c* - 1 and c*: the test
+checks the search, not luck at a knife edge. The seed of each case is fixed once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import patientflow as pf
+from patientflow.cli import app
+from patientflow.optimise import confirmation_numbers, optimise
+from patientflow.results import run_numbers
+
+from helpers import write
+from queueing_theory import erlang_c
+
+SEED = 4242  # fixed once for every case in this file
+
+
+def tail_within(lam: float, mean_service: float, c: int, t: float) -> float:
+    """Exact P(W <= t) in M/M/c (0 when unstable)."""
+    mu = 1 / mean_service
+    a = lam / mu
+    if a >= c:
+        return 0.0
+    return 1 - erlang_c(c, a) * math.exp(-(c * mu - lam) * t)
+
+
+def smallest_c(lam: float, mean_service: float, t: float, target: float) -> int:
+    return next(c for c in range(1, 200) if tail_within(lam, mean_service, c, t) >= target)
+
+
+def mmc_text(per_minute: float, mean_service: float, servers: int, t: float, target: float, minutes: float) -> str:
+    return f"""
+        name: M/M/{servers}
+        run: {{length: {minutes}min, warm_up: {minutes / 10}min, seed: {SEED}}}
+        demand:
+          patients: {{per_hour: {per_minute * 60}, pathway: care}}
+        resources:
+          server: {{count: {servers}, cost_per_hour: 30}}
+        pathways:
+          care:
+            - serve: {{use: server, takes: exponential(mean {mean_service}min)}}
+        moments:
+          wait: {{stage: care, from: serve.queued, to: serve.start, critical: true, target: {target * 100:g}% within {t}min}}
+        """
+
+
+# (arrivals per minute, mean service, t, target share, starting servers)
+CASES = [
+    (1.0, 4.0, 2.0, 0.80, 3),  # c* = 6: P = 0.664 at 5, 0.895 at 6 — start below (unstable)
+    (2.0, 3.0, 1.0, 0.87, 12),  # c* = 9: 0.817 at 8, 0.928 at 9 — start above
+    (0.5, 10.0, 5.0, 0.80, 7),  # c* = 7: 0.644 at 6, 0.881 at 7 — start at the answer
+    (1.0, 12.0, 3.0, 0.885, 14),  # c* = 16: 0.849 at 15, 0.925 at 16 — start below (stable)
+]
+
+
+@pytest.mark.parametrize("lam,mean_service,t,target,start", CASES)
+def test_finds_the_smallest_c_meeting_the_erlang_c_tail(tmp_path, lam, mean_service, t, target, start):
+    best = smallest_c(lam, mean_service, t, target)
+    below, at = tail_within(lam, mean_service, best - 1, t), tail_within(lam, mean_service, best, t)
+    assert below < target - 0.03 and at > target + 0.025, "the case must not sit on a knife edge"
+    sc = pf.load_scenario(write(tmp_path, mmc_text(lam, mean_service, start, t, target, 3000 * mean_service / 4)))
+    result = optimise(sc, vary=["server=-6..+6"], jobs=1)
+    assert result.status == "met", result.message
+    assert result.winner_scenario.spec.resources["server"].count == best, result.candidates().to_string()
+    # the confirmation run agrees with the exact value: within its 99 % interval
+    values = result.comparison.results["optimised"].per_replication[:, 0, -1]
+    mean, half = values.mean(), 2.861 * values.std(ddof=1) / math.sqrt(len(values))
+    assert abs(mean - at) <= half, (mean, half, at)
+
+
+def tandem_text(a: int, b: int) -> str:
+    return f"""
+        name: Two stations in tandem
+        run: {{length: 4000min, warm_up: 400min, seed: {SEED}}}
+        demand:
+          patients: {{per_hour: 60, pathway: care}}
+        resources:
+          nurse:  {{count: {a}, cost_per_hour: 30}}
+          doctor: {{count: {b}, cost_per_hour: 20}}
+        pathways:
+          care:
+            - first:  {{use: nurse, takes: exponential(mean 4min)}}
+            - second: {{use: doctor, takes: exponential(mean 3min)}}
+        moments:
+          wait_first:  {{stage: care, from: first.queued, to: first.start, critical: true, target: 80% within 2min}}
+          wait_second: {{stage: care, from: second.queued, to: second.start, critical: true, target: 85% within 2min}}
+        """
+
+
+def test_tandem_finds_the_known_cheapest_combination(tmp_path):
+    best = (smallest_c(1.0, 4.0, 2.0, 0.80), smallest_c(1.0, 3.0, 2.0, 0.85))
+    assert best == (6, 5)
+    sc = pf.load_scenario(write(tmp_path, tandem_text(8, 3)))  # too many nurses, too few doctors
+    result = optimise(sc, vary=["nurse=-4..+3", "doctor=-2..+4"], jobs=2)
+    resources = result.winner_scenario.spec.resources
+    assert (resources["nurse"].count, resources["doctor"].count) == best, result.candidates().to_string()
+    assert result.status == "met"
+    assert result.space.cost(result.winner) == pytest.approx((6 * 30 + 5 * 20) * 168)
+    assert result.saving > 0  # cheaper than the input, whose doctors could not keep up anyway
+
+
+def test_confirmation_replications_are_disjoint_from_the_search(tmp_path):
+    sc = pf.load_scenario(write(tmp_path, mmc_text(1.0, 4.0, 4, 2.0, 0.8, 2000)))
+    result = optimise(sc, vary=["server=-2..+4"], jobs=1)
+    search, confirm = set(result.search_replications), set(result.confirmation_replications)
+    assert search and confirm and not search & confirm
+    assert confirm == set(confirmation_numbers(result.settings))
+    # every candidate the search judged used only search replications
+    for ev in result.evaluations:
+        assert set(ev.stats) - confirm <= search
+    # the confirmation's numbers are those of an independent run of the same replication numbers,
+    # and differ from every search replication's (different random streams)
+    again = run_numbers(result.winner_scenario, sorted(confirm), result.settings.seed)
+    confirmed = result.comparison.results["optimised"].per_replication
+    np.testing.assert_array_equal(again.per_replication, confirmed)
+    searched = result.evaluations[[e.point for e in result.evaluations].index(result.winner)].array(sorted(search))
+    assert not any(np.array_equal(s, c) for s in searched for c in confirmed)
+
+
+def test_a_budget_buys_the_best_journey_it_can(tmp_path):
+    sc = pf.load_scenario(write(tmp_path, mmc_text(1.0, 4.0, 5, 2.0, 0.8, 2000)))
+    per_server = 30 * 168
+    result = optimise(sc, vary=["server=-3..+5"], budget=7.5 * per_server, jobs=1)
+    assert result.status == "budget"
+    assert result.winner_scenario.spec.resources["server"].count == 7  # 8 would cost too much
+    assert result.space.cost(result.winner) <= 7.5 * per_server
+    over = optimise(sc, vary=["server=-3..+5"], budget=4.5 * per_server, jobs=1)
+    assert over.winner_scenario.spec.resources["server"].count == 4  # cut to fit, however bad
+
+
+def test_a_constraint_out_of_reach_is_shown_with_its_numbers(tmp_path):
+    text = tandem_text(6, 5).replace("85% within 2min", "99% within 0.01min")
+    sc = pf.load_scenario(write(tmp_path, text))
+    result = optimise(sc, vary=["nurse=-1..+1", "doctor=-1..+1"], jobs=1)
+    assert result.status == "unattainable"
+    assert [v["constraint"] for v in result.unattainable] == ["wait_second: 99% within 0.01min"]
+    assert result.unattainable[0]["high"] < 0.99  # shown, not merely not shown
+    assert result.winner_scenario.spec.resources["nurse"].count == 6  # the attainable one still holds
+    assert "cannot be met" in result.message
+
+
+def test_cli_writes_a_variant_that_extends_the_input_and_resumes(tmp_path):
+    path = write(tmp_path, mmc_text(1.0, 4.0, 4, 2.0, 0.8, 2000), "queue.yaml")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    first = runner.invoke(app, ["optimise", str(path), "--vary", "server=-2..+4", "--out", str(out), "--jobs", "1"])
+    assert first.exit_code == 0, first.output
+    assert "Cheapest rosters found" in first.output
+    variant = out / "queue-optimised.yaml"
+    data = yaml.safe_load(variant.read_text())
+    assert data["extends"] == "../queue.yaml" and data["resources"] == {"server": {"count": 6}}
+    assert pf.load_scenario(variant).spec.resources["server"].count == 6
+    meta = json.loads((out / "optimisation.json").read_text())
+    assert meta["status"] == "met" and meta["replications_run"] > 0
+    assert not set(meta["search_replications"]) & set(meta["confirmation_replications"])
+    html = (out / "optimisation.html").read_text()
+    assert "server" in html and "<script" in html and "http://" not in html.split("<script")[0]
+    candidates = (out / "candidates.csv").read_text().splitlines()
+    assert len(candidates) - 1 == meta["candidates_evaluated"]
+    again = runner.invoke(app, ["optimise", str(path), "--vary", "server=-2..+4", "--out", str(out), "--jobs", "1"])
+    assert again.exit_code == 0, again.output
+    resumed = json.loads((out / "optimisation.json").read_text())
+    assert resumed["replications_run"] == 0  # every replication came back from the folder
+    assert resumed["changes"] == meta["changes"]
+
+
+def test_bad_optimiser_input_is_located(tmp_path):
+    runner = CliRunner()
+    path = write(tmp_path, mmc_text(1.0, 4.0, 6, 2.0, 0.8, 500), "queue.yaml")
+    bad = runner.invoke(app, ["optimise", str(path), "--vary", "sever"])
+    assert bad.exit_code == 2 and "--vary: no resource named 'sever'; did you mean 'server'?" in bad.output
+    bad = runner.invoke(app, ["optimise", str(path), "--vary", "server=3..1"])
+    assert bad.exit_code == 2 and "empty" in bad.output
+    bad = runner.invoke(app, ["optimise", str(path), "--constraint", "wiat"])
+    assert bad.exit_code == 2 and "did you mean 'wait'" in bad.output
+    text = path.read_text() + "optimise:\n  vary: {sever: -1..+1}\n  constraints: [wiat]\n"
+    bad_file = write(tmp_path, text, "bad.yaml")
+    result = runner.invoke(app, ["validate", str(bad_file)])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert any(line.startswith(f"{bad_file}:") and "optimise.vary.sever: no resource named 'sever'" in line for line in lines)
+    assert any("optimise.constraints" in line and "no moment named 'wiat'" in line for line in lines)
+
+
+def test_the_search_space_of_rosters(tmp_path):
+    from patientflow.search_space import SearchSpace, block_hours, weekly_cost
+    sc = pf.load_scenario(write(tmp_path, """
+        name: rostered
+        run: {length: 7d}
+        demand:
+          patients: {per_hour: 2, pathway: care}
+        resources:
+          nurse: {roster: {"08:00-20:00": 2, "mon-fri 20:00-08:00": 1}, cost_per_hour: 10}
+          bed: {count: 4, cost_per_hour: 1}
+        pathways:
+          care:
+            - serve: {use: [nurse, bed], takes: 20min}
+        """))
+    assert block_hours("mon-fri 20:00-08:00") == 60 and block_hours("00:00-24:00") == 168
+    space = SearchSpace(sc, {"nurse": (-2, 3), "bed": (-5, 1)})
+    assert [d.label for d in space.dims] == ["nurse 08:00-20:00", "nurse mon-fri 20:00-08:00", "bed"]
+    assert space.lows == (-2, -1, -3) and space.highs == (3, 3, 1)  # never below 0 staff or 1 bed
+    assert space.base_cost == weekly_cost(sc.model) == 10 * (2 * 84 + 60) + 4 * 168
+    x = (1, -1, 1)
+    assert space.cost(x) == pytest.approx(weekly_cost(space.candidate(x).model))
+    assert not space.contains((-2, -1, 0))  # nobody would ever be on duty
+    text = space.variant_text(x, tmp_path / "v.yaml", "variant", ["a note"])
+    variant = pf.load_scenario(write(tmp_path, text, "v.yaml"))
+    assert weekly_cost(variant.model) == pytest.approx(space.cost(x))
