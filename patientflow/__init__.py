@@ -16,16 +16,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load_scenario", "simulate", "compare", "Scenario", "Results", "Comparison", "ScenarioError", "__version__"]
+__all__ = ["load_scenario", "simulate", "compare", "optimise", "Scenario", "Results", "Comparison", "Optimisation",
+           "ScenarioError", "__version__"]
 
 if TYPE_CHECKING:
     from .comparison import Comparison, compare
+    from .optimise import Optimisation, optimise
     from .errors import ScenarioError
     from .results import Results, simulate
     from .scenario import Scenario, load_scenario
 
 _WHERE = {"load_scenario": "scenario", "Scenario": "scenario", "simulate": "results",
-          "Results": "results", "ScenarioError": "errors", "compare": "comparison", "Comparison": "comparison"}
+          "Results": "results", "ScenarioError": "errors", "compare": "comparison", "Comparison": "comparison",
+          "optimise": "optimise", "Optimisation": "optimise"}
 
 
 def __getattr__(name: str) -> Any:

@@ -19,11 +19,11 @@ How noise is handled:
   those alone. A winner that fails there is reported, and the search path is walked back to the
   cheapest earlier candidate that passes.
 
-The search assumes that more staff never lengthens a wait (true of these queues, and checked
-at the most generous corner): it first runs that corner, reports any constraint that cannot be
-met even there, then starts from the input's rosters — adding staff where it helps most per
-pound while a constraint is missed, then removing staff, most expensive first, while every
-constraint still holds, and finally trying to swap an expensive unit for a cheaper one.
+The search assumes that more staff never lengthens a wait (true of these queues): it first runs
+the most generous corner of the space and reports any constraint that cannot be met even there;
+then, from the input's rosters, it adds staff where it cuts the shortfall most per pound while a
+constraint is missed, removes staff, most expensive first, while every constraint still holds,
+and tries moving a unit to a cheaper shift of the same resource.
 """
 
 from __future__ import annotations
@@ -280,6 +280,7 @@ class Search:
         self.constraints, self.reported = constraints_of(scenario.model, settings.constraints)
         self.active = list(self.constraints)
         self.unattainable: list[dict] = []
+        self.most_generous: list[dict] = []  # every constraint's verdict at the most generous corner
         self.path: list[Point] = []
         self.stopped = ""  # why the search stopped early, if it did
         rows = summary_rows(scenario.model)
@@ -344,6 +345,9 @@ class Search:
         self.unattainable = self._most_generous(top)
         lost = {v["constraint"] for v in self.unattainable}
         self.active = [c for c in self.active if c.label not in lost]
+        if lost:
+            self.ev.on_progress(f"not met even by the most generous rosters, so not constrained: {'; '.join(sorted(lost))}"
+                                f" — {len(self.active)} constraint(s) remain")
         if not self.active:
             self.stopped = "no constraint can be met even with the most generous rosters"
             return origin
@@ -397,6 +401,7 @@ class Search:
                 break
             n = min(n + s.step, s.max_replications)
         ev.verdict = "meets" if all(v["verdict"] == "met" for v in verdicts) else "misses"
+        self.most_generous = verdicts
         self.ev.on_progress(f"most generous: {self.space.describe(top)} — {ev.verdict} ({n} replications)")
         return [v for v in verdicts if v["verdict"] != "met"]
 
@@ -408,48 +413,54 @@ class Search:
 
     def _trim(self, x: Point) -> Point:
         """Remove staff, most expensive first, while every constraint still holds; then try
-        swapping an expensive unit for a cheaper one; repeat until neither helps."""
+        moving a unit to a cheaper shift of the same resource; repeat until neither helps.
+        A few cuts are screened at once (they share the workers); the most expensive that holds
+        is taken, and a level whose cut failed is not tried again: with fewer staff elsewhere
+        it could only fail again."""
         space = self.space
         order = sorted(range(len(space)), key=lambda i: -space.dims[i].unit_cost)
+        width = max(2, self.ev.jobs if self.ev.jobs > 0 else 2)
         while True:
             retired: set[int] = set()
-            improved = True
-            while improved:
-                improved = False
+            while True:
+                tries = []
                 for i in order:
                     if i in retired:
                         continue
                     y = self._move(x, i, -1)
                     if y is None:
                         retired.add(i)
-                        continue
-                    if not self._budget_left():
-                        return x
-                    if self.decide([y], "remove")[y] == "meets":
-                        x = y
-                        self.path.append(x)
-                        improved = True
-                        break
-                    retired.add(i)  # fewer staff here can only be worse, whatever else is cut
-            swapped = self._swap(x, order)
+                    elif len(tries) < width:
+                        tries.append((i, y))
+                if not tries or not self._budget_left():
+                    break
+                verdicts = self.decide([y for _, y in tries], "remove")
+                taken = next((y for _, y in tries if verdicts[y] == "meets"), None)
+                retired.update(i for i, y in tries if verdicts[y] != "meets")
+                if taken is not None:
+                    x = taken
+                    self.path.append(x)
+            if not self._budget_left():
+                return x
+            swapped = self._swap(x)
             if swapped is None:
                 return x
             x = swapped
             self.path.append(x)
 
-    def _swap(self, x: Point, order: list[int]) -> Point | None:
+    def _swap(self, x: Point) -> Point | None:
+        """The cheapest move of one unit to a cheaper shift of the same resource that still
+        meets every constraint (e.g. a 12-hour shift's nurse to an 8-hour shift)."""
         space = self.space
-        pairs = []
-        for i in order:
-            for j in range(len(space)):
-                if i == j or space.dims[j].unit_cost >= space.dims[i].unit_cost:
+        moves = []
+        for i, di in enumerate(space.dims):
+            for j, dj in enumerate(space.dims):
+                if i == j or di.resource != dj.resource or dj.unit_cost >= di.unit_cost:
                     continue
-                y = self._move(x, i, -1)
-                y = self._move(y, j, +1) if y is not None else None
+                y = self._pair(x, i, j)
                 if y is not None and y not in self.ev.evaluations:
-                    pairs.append(y)
-        pairs.sort(key=space.cost)
-        for y in pairs:
+                    moves.append(y)
+        for y in sorted(moves, key=space.cost):
             if not self._budget_left():
                 return None
             if self.decide([y], "swap")[y] == "meets":
@@ -543,6 +554,7 @@ class Optimisation:
     active: list[Constraint]
     reported: list[Constraint]
     unattainable: list[dict]
+    most_generous: list[dict]
     path: list[Point]
     evaluations: list[Evaluation]
     search_replications: list[int]
@@ -620,7 +632,7 @@ def optimise(scenario, *, vary=None, constraints=None, budget: float | None = No
     comparison = Comparison(["input", "optimised"], {"input": evaluator.results(space.origin, numbers),
                                                      "optimised": evaluator.results(winner, numbers)})
     return Optimisation(scenario, space, settings, winner, evaluator.scenario(winner), status, message,
-                        search.constraints, search.active, search.reported, search.unattainable, search.path,
+                        search.constraints, search.active, search.reported, search.unattainable, search.most_generous, search.path,
                         list(evaluator.evaluations.values()), sorted(evaluator.used["search"]),
                         sorted(evaluator.used["confirm"]), confirmation, comparison,
                         evaluator.replications_run, time.perf_counter() - started, search.stopped)
@@ -656,6 +668,8 @@ def _confirm(search: Search, winner: Point) -> tuple[str, str, list[dict], Point
         verdicts = judge(search.ev.evaluations[x].array(numbers), search.active, s.confidence)
         if all(v["verdict"] == "met" for v in verdicts):
             lead = "Cheapest rosters found that meet every constraint"
+            if x == space.origin:
+                lead = "The input's rosters are the cheapest found that meet every constraint"
             if search.unattainable:
                 lead = (f"{len(search.unattainable)} constraint(s) cannot be met within the search space; the cheapest "
                         f"rosters found that meet the other {len(search.active)}")

@@ -63,6 +63,7 @@ def render_optimisation(opt, meta: dict) -> str:
     s = opt.settings
     confirm = {v["constraint"]: v for v in opt.confirmation}
     lost = {v["constraint"]: v for v in opt.unattainable}
+    generous = {v["constraint"]: v for v in opt.most_generous}
     rows = []
     for c in opt.constraints:
         scale, suffix = (100, " %") if c.unit == "share" else (1, " min")
@@ -78,7 +79,7 @@ def render_optimisation(opt, meta: dict) -> str:
                   "not confirmed" if c.label in confirm else "–")
         css = "met" if status == "met" else "missed" if status != "–" else ""
         rows.append(f"<tr><td>{esc(c.label)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
-                    f"<td>{show(lost.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
+                    f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
                     f"<td class='{css}'>{esc(status)}</td></tr>")
     reported = "".join(f"<li>{esc(c.label)}</li>" for c in opt.reported)
     roster_rows = "".join(
@@ -120,7 +121,7 @@ def render_optimisation(opt, meta: dict) -> str:
 the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used.
 A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right
 side of its target.</p>
-<table><tr><th>constraint</th><th>target</th><th>most generous rosters (where not met)</th>
+<table><tr><th>constraint</th><th>target</th><th>most generous rosters</th>
 <th>chosen rosters, confirmation run</th><th>status</th></tr>{''.join(rows)}</table>
 {f"<p>Reported, not constrained (a 100 % tier cannot be shown by sampling):</p><ul>{reported}</ul>" if reported else ""}
 <h2>Rosters changed</h2>
@@ -149,7 +150,7 @@ The search assumes more staff never lengthens a wait. It runs the most generous 
 constraint not met there cannot be met in the space. From the input's rosters it adds, while a
 constraint is missed, the unit that cuts the shortfall most per pound; then removes staff, most
 expensive first, while every constraint holds (a level whose cut failed is not tried again unless
-another level rises); then tries swapping one expensive unit for a cheaper one. With a budget, it
+another level rises); then tries moving a unit to a cheaper shift of the same resource. With a budget, it
 moves to the best journey outcome within it by paired comparisons, keeping a move only when it is
 better with the stated confidence.</p>
 </body></html>

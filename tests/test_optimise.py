@@ -67,12 +67,13 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lam,mean_service,t,target,start", CASES)
 def test_finds_the_smallest_c_meeting_the_erlang_c_tail(tmp_path, lam, mean_service, t, target, start):
     best = smallest_c(lam, mean_service, t, target)
     below, at = tail_within(lam, mean_service, best - 1, t), tail_within(lam, mean_service, best, t)
     assert below < target - 0.03 and at > target + 0.025, "the case must not sit on a knife edge"
-    sc = pf.load_scenario(write(tmp_path, mmc_text(lam, mean_service, start, t, target, 3000 * mean_service / 4)))
+    sc = pf.load_scenario(write(tmp_path, mmc_text(lam, mean_service, start, t, target, 3000 / lam)))  # ~3000 patients
     result = optimise(sc, vary=["server=-6..+6"], jobs=1)
     assert result.status == "met", result.message
     assert result.winner_scenario.spec.resources["server"].count == best, result.candidates().to_string()
@@ -101,6 +102,7 @@ def tandem_text(a: int, b: int) -> str:
         """
 
 
+@pytest.mark.slow
 def test_tandem_finds_the_known_cheapest_combination(tmp_path):
     best = (smallest_c(1.0, 4.0, 2.0, 0.80), smallest_c(1.0, 3.0, 2.0, 0.85))
     assert best == (6, 5)

@@ -41,3 +41,12 @@ def test_the_readme_variant_example_extends_the_scenario_example(tmp_path):
     assert alt.spec.resources["triage_nurse"].roster != base.spec.resources["triage_nurse"].roster
     assert alt.spec.pathways["ed"][0]["triage"].takes.params == (2.5,)
     assert alt.spec.pathways["ed"][0]["triage"].use == base.spec.pathways["ed"][0]["triage"].use
+
+
+def test_the_readme_optimise_section_is_valid(tmp_path):
+    block = next(b for b in _blocks() if b.startswith("optimise:"))
+    test_the_readme_scenario_example_loads_and_runs(tmp_path)
+    (tmp_path / "example.yaml").write_text((tmp_path / "example.yaml").read_text() + "\n" + block)
+    sc = pf.load_scenario(tmp_path / "example.yaml")
+    assert sc.spec.optimise.vary == {"doctor": (-1, 2), "triage_nurse": (0, 2), "ambulance": (-2, 3)}
+    assert sc.spec.optimise.constraints == ("response", "handover")

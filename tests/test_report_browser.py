@@ -112,7 +112,10 @@ def reports(browser, tmp_path_factory):
     faster = write(folder, FASTER_TRIAGE, "faster_triage.yaml")
     cli("run", base, "--out", folder / "run", "-r", 3, "--jobs", 1, cwd=folder)
     cli("compare", base, more, faster, "--out", folder / "compare", "-r", 3, "--jobs", 1, cwd=folder)
-    return {"report": folder / "run" / "report.html", "comparison": folder / "compare" / "comparison.html"}
+    cli("optimise", base, "--vary", "doctor=-1..+1", "--vary", "nurse=0..+1", "--out", folder / "optimise",
+        "--jobs", 1, cwd=folder)
+    return {"report": folder / "run" / "report.html", "comparison": folder / "compare" / "comparison.html",
+            "optimisation": folder / "optimise" / "optimisation.html"}
 
 
 class Opened:
@@ -161,7 +164,7 @@ def pages(browser, reports):
         o.page.close()
 
 
-KINDS = ["report", "comparison"]
+KINDS = ["report", "comparison", "optimisation"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -171,7 +174,7 @@ def test_the_report_opens_without_errors_and_draws_every_figure_with_data(pages,
     figures = opened.figures()
     in_file = opened.path.read_text(encoding="utf-8").count('class="plotly-graph-div"')
     assert len(figures) == in_file, "every figure div in the file is a drawn plotly figure"
-    expected = 3 if kind == "report" else 2  # at least: a figure per stage; a figure per variant
+    expected = {"report": 3, "comparison": 2, "optimisation": 3}[kind]  # a figure per stage / variant; the search
     assert len(figures) >= expected
     for fig in figures:
         assert fig["svg"] > 0, f"figure {fig['title']!r} was not drawn"
@@ -215,6 +218,8 @@ def test_scenario_text_is_escaped(pages, kind):
             assert INJECTION in line, f"a name shown broken: {line!r}"
         assert f"Arrival to triage {INJECTION}" in text  # a moment's title, as text
         assert f"Emergency reception {INJECTION}" in text  # a stage's title, as text
+    if kind == "optimisation":
+        assert page.title() == f"Optimised rosters for Small ED {INJECTION}"
 
 
 # --- the numbers shown are those of the CSV files --------------------------------------------------
@@ -309,3 +314,23 @@ def test_the_comparison_tables_show_the_numbers_of_comparison_csv(pages, reports
         journey = numbers(row[col["journey"]])
         expected = [r.journey, r.journey_ci_low, r.journey_ci_high]
         assert len(journey) == 3 and all(same(s, v, 100) for s, v in zip(journey, expected)), (row, expected)
+
+
+def test_the_optimisation_tables_show_the_numbers_of_its_csv_files(pages, reports):
+    folder = reports["optimisation"].parent
+    candidates = pd.read_csv(folder / "candidates.csv", keep_default_na=False)
+    table, col = table_with(pages["optimisation"], "^#", "^changes", "^cost per week", "^replications", "^verdict")
+    assert len(table["rows"]) == len(candidates)
+    for cells, (_, c) in zip(table["rows"], candidates.iterrows()):
+        assert cells[col["^changes"]] == c["changes"]
+        assert same(cells[col["^cost per week"]], c["cost_per_week"])
+        assert int(cells[col["^replications"]]) == c["replications"]
+        assert cells[col["^verdict"]] == c["verdict"]
+    rosters = pd.read_csv(folder / "rosters.csv")
+    changed = rosters[rosters.change != 0]
+    table, col = table_with(pages["optimisation"], "^resource", "^shift", "^input", "^optimised", "^change")
+    if changed.empty:
+        assert table["rows"] == [["no change"]]
+    else:
+        assert [[r[col["^resource"]], int(r[col["^input"]]), int(r[col["^optimised"]])] for r in table["rows"]] == \
+            [[r.resource, r.input, r.optimised] for r in changed.itertuples()]
