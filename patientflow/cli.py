@@ -192,6 +192,7 @@ def optimise(
     constraint: Optional[list[str]] = typer.Option(None, "--constraint", help="A moment whose targets must be met (repeat). Default: the scenario's optimise.constraints, else every critical moment."),
     max_evaluations: Optional[int] = typer.Option(None, "--max-evaluations", min=1, help="Candidates to evaluate at most (default: optimise.max_evaluations, 150)."),
     confidence: Optional[float] = typer.Option(None, "--confidence", min=0.51, max=0.999, help="Confidence that every constraint holds (default 0.95)."),
+    keep_met: Optional[bool] = typer.Option(None, "--keep-met/--no-keep-met", help="Hold the other targets the input meets, so the rosters may not break them (default: optimise.keep_met, true)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's run.seed)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>-optimised/)."),
     jobs: int = JOBS,
@@ -212,7 +213,7 @@ def optimise(
     with _simulation_errors(sc), _status("optimising") as say:
         try:
             opt = run_optimise(sc, vary=vary, constraints=constraint, budget=budget, confidence=confidence,
-                               max_evaluations=max_evaluations, seed=seed, jobs=jobs, dask=dask,
+                               max_evaluations=max_evaluations, seed=seed, keep_met=keep_met, jobs=jobs, dask=dask,
                                folder=folder / ".candidates", on_progress=say)
         except OptimiseError as exc:
             typer.echo(str(exc), err=True)
@@ -242,11 +243,13 @@ def optimisation_metadata(opt) -> dict:
         "changes": opt.space.describe(opt.winner),
         "settings": {"vary": {k: list(v) for k, v in opt.settings.vary.items()}, "constraints": opt.settings.constraints,
                      "confidence": opt.settings.confidence, "budget": opt.settings.budget,
+                     "keep_met": opt.settings.keep_met,
                      "max_evaluations": opt.settings.max_evaluations,
                      "first_replications": opt.settings.first_replications,
                      "max_replications": opt.settings.max_replications,
                      "confirm_replications": opt.settings.confirm_replications},
-        "constraints": [c.label for c in opt.active], "unattainable": opt.unattainable,
+        "constraints": [c.label for c in opt.active if c not in opt.kept], "kept": [c.label for c in opt.kept],
+        "unattainable": opt.unattainable,
         "reported_not_constrained": [c.label for c in opt.reported], "confirmation": opt.confirmation,
         "candidates_evaluated": len(opt.evaluations), "replications_run": opt.replications_run,
         "search_replications": opt.search_replications, "confirmation_replications": opt.confirmation_replications,

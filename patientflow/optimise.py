@@ -67,19 +67,15 @@ class Constraint:
         return f"{self.moment}{group}: {self.tier}"
 
 
-def constraints_of(model, names: Iterable[str] | None) -> tuple[list[Constraint], list[Constraint]]:
-    """(constrained, reported): the targets of the named moments (default: every critical
-    moment's). A tier of 100 % within a time (or at most 0 %) cannot be shown by sampling: such
-    tiers are reported, not constrained."""
+def constraints_of(model, names: Iterable[str] | None) -> tuple[list[Constraint], list[Constraint], list[Constraint]]:
+    """(constrained, others, reported): the targets of the named moments (default: every
+    critical moment's), every other target (candidates to be kept met), and the tiers no sample
+    can show — 100 % within a time, or at most 0 % — which are reported, not constrained."""
     wanted = None if names is None else set(names)
-    constrained, reported = [], []
+    constrained, others, reported = [], [], []
     for i, row in enumerate(summary_rows(model)):
         tier = row.tier
         if tier is None:
-            continue
-        if wanted is None and (not row.critical or row.kind == "journey"):
-            continue
-        if wanted is not None and row.moment not in wanted:
             continue
         if tier.kind == "mean":
             c = Constraint(i, row.moment, row.group, tier.text, "mean", False, float(tier.threshold), "min")
@@ -87,8 +83,19 @@ def constraints_of(model, names: Iterable[str] | None) -> tuple[list[Constraint]
             higher = tier.kind in ("within", "at_least")
             c = Constraint(i, row.moment, row.group, tier.text, "within_target", higher, float(tier.share), "share")
         certain = (tier.kind in ("within", "at_least") and tier.share >= 1) or (tier.kind == "at_most" and tier.share <= 0)
-        (reported if certain else constrained).append(c)
-    return constrained, reported
+        chosen = row.moment in wanted if wanted is not None else (row.critical and row.kind != "journey")
+        if certain:
+            if chosen:
+                reported.append(c)
+        else:
+            (constrained if chosen else others).append(c)
+    return constrained, others, reported
+
+
+def _meets(values: np.ndarray, c: Constraint) -> bool:
+    """Whether the mean of ``values`` (per replication) meets the constraint's target."""
+    mean = float(np.nanmean(values)) if np.any(~np.isnan(values)) else math.nan
+    return mean >= c.target if c.higher_is_better else mean <= c.target
 
 
 def _bounds(values: np.ndarray, alpha: float) -> tuple[float, float, float]:
@@ -151,11 +158,12 @@ class Settings:
     max_replications: int
     confirm_replications: int
     seed: int
+    keep_met: bool = True  # hold the other targets the input meets
     step: int = 5  # replications added to a candidate still in doubt
 
 
 def settings_for(scenario, *, vary=None, constraints=None, budget=None, confidence=None, max_evaluations=None,
-                 seed=None) -> Settings:
+                 seed=None, keep_met=None) -> Settings:
     """The scenario's ``optimise:`` section, overridden by the arguments given."""
     from .search_space import constraint_problems, parse_range, vary_problems
     spec = scenario.spec.optimise
@@ -181,7 +189,8 @@ def settings_for(scenario, *, vary=None, constraints=None, budget=None, confiden
                     budget if budget is not None else spec.budget,
                     max_evaluations if max_evaluations is not None else spec.max_evaluations,
                     spec.first_replications, spec.max_replications, spec.confirm_replications,
-                    seed if seed is not None else scenario.spec.run.seed)
+                    seed if seed is not None else scenario.spec.run.seed,
+                    keep_met if keep_met is not None else spec.keep_met)
 
 
 @dataclass
@@ -277,8 +286,9 @@ class Search:
         self.settings = settings
         self.space = evaluator.space
         self.ev = evaluator
-        self.constraints, self.reported = constraints_of(scenario.model, settings.constraints)
+        self.constraints, self.others, self.reported = constraints_of(scenario.model, settings.constraints)
         self.active = list(self.constraints)
+        self.kept: list[Constraint] = []  # other targets the input meets, held as constraints
         self.unattainable: list[dict] = []
         self.most_generous: list[dict] = []  # every constraint's verdict at the most generous corner
         self.path: list[Point] = []
@@ -293,10 +303,10 @@ class Search:
             return False
         return True
 
-    def decide(self, points: list[Point], phase: str, constraints: list[Constraint] | None = None) -> dict[Point, str]:
+    def decide(self, points: list[Point], phase: str, settle: bool = False) -> dict[Point, str]:
         """Screen candidates against the constraints: a few replications each, more only for
-        those still in doubt; "meets", "misses" or "not shown" (in doubt at the cap)."""
-        constraints = self.active if constraints is None else constraints
+        those still in doubt; "meets", "misses" or "not shown" (in doubt at the cap). With
+        ``settle``, a candidate gets more until every constraint is decided, not just one missed."""
         s = self.settings
         out: dict[Point, str] = {}
         for x in points:
@@ -307,16 +317,11 @@ class Search:
             self.ev.ensure({x: list(range(n)) for x in pending})
             still = []
             for x in pending:
-                verdicts = judge(self.ev.evaluations[x].array(range(n)), constraints, s.confidence)
-                kinds = {v["verdict"] for v in verdicts}
-                if "missed" in kinds:
-                    out[x] = "misses"
-                elif kinds <= {"met"}:
-                    out[x] = "meets"
-                elif n >= s.max_replications:
-                    out[x] = "not shown"
-                else:
+                kinds = {v["verdict"] for v in judge(self.ev.evaluations[x].array(range(n)), self.active, s.confidence)}
+                if "open" in kinds and n < s.max_replications and (settle or "missed" not in kinds):
                     still.append(x)
+                else:
+                    out[x] = "misses" if "missed" in kinds else "meets" if kinds <= {"met"} else "not shown"
             pending = still
             n = min(n + s.step, s.max_replications)
         for x, verdict in out.items():
@@ -342,13 +347,24 @@ class Search:
         if not self.active:
             self.stopped = "there are no constraints to meet"
             return origin
-        self.unattainable = self._most_generous(top)
-        lost = {v["constraint"] for v in self.unattainable}
+        wanted = set(self.active)
+        if self.settings.keep_met:
+            self.active += self.others
+        lost = {v["constraint"] for v in self._most_generous(top)}
+        self.unattainable = [v for v in self.most_generous if v["constraint"] in lost
+                             and any(c.label == v["constraint"] for c in wanted)]
         self.active = [c for c in self.active if c.label not in lost]
-        if lost:
-            self.ev.on_progress(f"not met even by the most generous rosters, so not constrained: {'; '.join(sorted(lost))}"
-                                f" — {len(self.active)} constraint(s) remain")
-        if not self.active:
+        if self.unattainable:
+            self.ev.on_progress("not met even by the most generous rosters, so not constrained: "
+                                + "; ".join(v["constraint"] for v in self.unattainable))
+        kept = [c for c in self.active if c not in wanted]
+        if kept:  # other targets are held only where the input already meets them
+            start = self.screen_means([origin], "start")[origin]
+            self.kept = [c for c in kept if _meets(start[:, c.row, STATS.index(c.column)], c)]
+            self.active = [c for c in self.active if c in wanted or c in self.kept]
+            self.ev.on_progress(f"{len(self.active) - len(self.kept)} constraint(s); {len(self.kept)} other target(s) "
+                                f"the input meets are held: {'; '.join(c.label for c in self.kept) or 'none'}")
+        if not [c for c in self.active if c in wanted]:
             self.stopped = "no constraint can be met even with the most generous rosters"
             return origin
         x = origin
@@ -391,19 +407,10 @@ class Search:
     def _most_generous(self, top: Point) -> list[dict]:
         """Run the most generous corner until each constraint is decided (or the cap): the
         constraints not shown to be met there cannot be met anywhere in the space."""
-        s = self.settings
-        ev = self.ev.record(top, "most generous")
-        n = s.first_replications
-        while True:
-            self.ev.ensure({top: list(range(n))})
-            verdicts = judge(ev.array(range(n)), self.active, s.confidence)
-            if all(v["verdict"] != "open" for v in verdicts) or n >= s.max_replications:
-                break
-            n = min(n + s.step, s.max_replications)
-        ev.verdict = "meets" if all(v["verdict"] == "met" for v in verdicts) else "misses"
-        self.most_generous = verdicts
-        self.ev.on_progress(f"most generous: {self.space.describe(top)} — {ev.verdict} ({n} replications)")
-        return [v for v in verdicts if v["verdict"] != "met"]
+        self.decide([top], "most generous", settle=True)
+        ev = self.ev.evaluations[top]
+        self.most_generous = judge(ev.array(), self.active, self.settings.confidence)
+        return [v for v in self.most_generous if v["verdict"] != "met"]
 
     def _move(self, x: Point, i: int, step: int) -> Point | None:
         y = list(x)
@@ -485,6 +492,9 @@ class Search:
                     / max(space.cost(x) - space.cost(d), 1e-9) for d in downs}
             x = min(downs, key=lambda d: (loss[d], space.cost(d)))
             self.path.append(x)
+        if self.settings.keep_met:  # a move may not break a target met where the search starts
+            start = self.screen_means([x], "start")[x]
+            self.kept = [c for c in self.constraints + self.others if _meets(start[:, c.row, STATS.index(c.column)], c)]
         while self._budget_left():
             moves = [u for u in (self._move(x, i, +1) for i in range(len(space))) if u is not None]
             moves = [u for u in moves if space.cost(u) <= budget + 1e-9]
@@ -522,7 +532,9 @@ class Search:
             for y in alive:
                 diff = self.ev.evaluations[y].array(range(n))[:, self.journey_row, col] - base
                 scores[y] = _bounds(diff, alpha)
-            alive = [y for y in alive if scores[y][2] > 0]  # drop what is clearly no better
+            alive = [y for y in alive if scores[y][2] > 0  # drop what is clearly no better, or breaks a kept target
+                     and not any(v["verdict"] == "missed" for v in judge(self.ev.evaluations[y].array(range(n)),
+                                                                          self.kept, s.confidence))]
             for y in moves:
                 self.ev.evaluations[y].verdict = "not better" if y not in alive else ""
             if not alive:
@@ -553,6 +565,7 @@ class Optimisation:
     constraints: list[Constraint]
     active: list[Constraint]
     reported: list[Constraint]
+    kept: list[Constraint]
     unattainable: list[dict]
     most_generous: list[dict]
     path: list[Point]
@@ -602,8 +615,8 @@ class Optimisation:
 
 
 def optimise(scenario, *, vary=None, constraints=None, budget: float | None = None, confidence: float | None = None,
-             max_evaluations: int | None = None, seed: int | None = None, jobs: int = 1, dask: str | None = None,
-             folder=None, on_progress: Callable[[str], None] | None = None) -> Optimisation:
+             max_evaluations: int | None = None, seed: int | None = None, keep_met: bool | None = None, jobs: int = 1,
+             dask: str | None = None, folder=None, on_progress: Callable[[str], None] | None = None) -> Optimisation:
     """The cheapest rosters meeting every constraint (or, with ``budget`` — staff cost per week —
     the best journey outcome within it). ``vary``: resource names, optionally ``name=-1..+2``;
     ``constraints``: moment names; both default to the scenario's ``optimise:`` section, then to
@@ -614,7 +627,7 @@ def optimise(scenario, *, vary=None, constraints=None, budget: float | None = No
     from pathlib import Path
     started = time.perf_counter()
     settings = settings_for(scenario, vary=vary, constraints=constraints, budget=budget, confidence=confidence,
-                            max_evaluations=max_evaluations, seed=seed)
+                            max_evaluations=max_evaluations, seed=seed, keep_met=keep_met)
     space = SearchSpace(scenario, settings.vary)
     evaluator = Evaluator(space, settings.seed, jobs=jobs, dask=dask, folder=Path(folder) if folder is not None else None,
                           keep_full_from=settings.max_replications, on_progress=on_progress)
@@ -632,7 +645,8 @@ def optimise(scenario, *, vary=None, constraints=None, budget: float | None = No
     comparison = Comparison(["input", "optimised"], {"input": evaluator.results(space.origin, numbers),
                                                      "optimised": evaluator.results(winner, numbers)})
     return Optimisation(scenario, space, settings, winner, evaluator.scenario(winner), status, message,
-                        search.constraints, search.active, search.reported, search.unattainable, search.most_generous, search.path,
+                        search.constraints, search.active, search.reported, search.kept,
+                        search.unattainable, search.most_generous, search.path,
                         list(evaluator.evaluations.values()), sorted(evaluator.used["search"]),
                         sorted(evaluator.used["confirm"]), confirmation, comparison,
                         evaluator.replications_run, time.perf_counter() - started, search.stopped)
@@ -660,19 +674,23 @@ def _confirm(search: Search, winner: Point) -> tuple[str, str, list[dict], Point
         return ("unattainable" if search.unattainable else "no constraints",
                 (f"No constraint can be met within the search space (not even with the most generous rosters): {lost}."
                  if search.unattainable else "There are no constraints to meet."), [], winner)
-    fallbacks = [winner] + [p for p in reversed(search.path) if space.cost(p) > space.cost(winner)]
+    fallbacks = [winner] + [p for p in reversed(search.path) if space.cost(p) > space.cost(winner)
+                            and search.ev.evaluations[p].verdict == "meets"]
     fallbacks = list(dict.fromkeys(fallbacks))[:4] + [space.highs]
     for x in dict.fromkeys(fallbacks):
         search.ev.record(x, "confirm")
         search.ev.ensure({x: numbers})
         verdicts = judge(search.ev.evaluations[x].array(numbers), search.active, s.confidence)
         if all(v["verdict"] == "met" for v in verdicts):
+            n = len(search.active) - len(search.kept)
             lead = "Cheapest rosters found that meet every constraint"
             if x == space.origin:
                 lead = "The input's rosters are the cheapest found that meet every constraint"
             if search.unattainable:
                 lead = (f"{len(search.unattainable)} constraint(s) cannot be met within the search space; the cheapest "
-                        f"rosters found that meet the other {len(search.active)}")
+                        f"rosters found that meet the other {n}")
+            if search.kept:
+                lead += f" (and keep the {len(search.kept)} other target(s) the input meets)"
             status = "met" if not search.unattainable else "unattainable"
             note = "" if x == winner else " (the search's first choice failed its confirmation; this is the next on its path)"
             return status, f"{lead}: {space.describe(x)}{note}.", verdicts, x

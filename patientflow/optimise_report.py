@@ -65,7 +65,7 @@ def render_optimisation(opt, meta: dict) -> str:
     lost = {v["constraint"]: v for v in opt.unattainable}
     generous = {v["constraint"]: v for v in opt.most_generous}
     rows = []
-    for c in opt.constraints:
+    for c, kind in [*((c, "constraint") for c in opt.constraints), *((c, "kept: the input meets it") for c in opt.kept)]:
         scale, suffix = (100, " %") if c.unit == "share" else (1, " min")
         side = "≥" if c.higher_is_better else "≤"
 
@@ -78,7 +78,7 @@ def render_optimisation(opt, meta: dict) -> str:
                   "met" if confirm.get(c.label, {}).get("verdict") == "met" else
                   "not confirmed" if c.label in confirm else "–")
         css = "met" if status == "met" else "missed" if status != "–" else ""
-        rows.append(f"<tr><td>{esc(c.label)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
+        rows.append(f"<tr><td>{esc(c.label)}</td><td>{esc(kind)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
                     f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
                     f"<td class='{css}'>{esc(status)}</td></tr>")
     reported = "".join(f"<li>{esc(c.label)}</li>" for c in opt.reported)
@@ -120,8 +120,9 @@ def render_optimisation(opt, meta: dict) -> str:
 <p>Each constraint at the most generous rosters of the search space (every level at its highest), and for
 the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used.
 A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right
-side of its target.</p>
-<table><tr><th>constraint</th><th>target</th><th>most generous rosters</th>
+side of its target. Targets of other moments that the input already meets are kept: the chosen
+rosters may not break them (so no saving comes from, say, leaving calls unanswered).</p>
+<table><tr><th>target</th><th>held as</th><th>goal</th><th>most generous rosters</th>
 <th>chosen rosters, confirmation run</th><th>status</th></tr>{''.join(rows)}</table>
 {f"<p>Reported, not constrained (a 100 % tier cannot be shown by sampling):</p><ul>{reported}</ul>" if reported else ""}
 <h2>Rosters changed</h2>

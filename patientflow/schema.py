@@ -480,6 +480,7 @@ class OptimiseSpec(BaseModel):
     first_replications: int = Field(5, ge=3)
     max_replications: int = Field(20, ge=3)
     confirm_replications: int = Field(20, ge=3)
+    keep_met: bool = True  # hold the other targets the input meets (they may not be broken)
 
     @model_validator(mode="after")
     def _replications_in_order(self) -> "OptimiseSpec":

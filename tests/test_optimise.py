@@ -223,3 +223,16 @@ def test_the_search_space_of_rosters(tmp_path):
     text = space.variant_text(x, tmp_path / "v.yaml", "variant", ["a note"])
     variant = pf.load_scenario(write(tmp_path, text, "v.yaml"))
     assert weekly_cost(variant.model) == pytest.approx(space.cost(x))
+
+
+def test_other_targets_the_input_meets_are_kept(tmp_path):
+    text = tandem_text(6, 7).replace("wait_second: {stage: care, from: second.queued, to: second.start, critical: true,",
+                                     "wait_second: {stage: care, from: second.queued, to: second.start,")
+    sc = pf.load_scenario(write(tmp_path, text))
+    assert [m.name for m in sc.model.moments if m.critical] == ["wait_first"]
+    kept = optimise(sc, vary=["doctor=-3..+1"], jobs=2)
+    assert [c.label for c in kept.kept] == ["wait_second: 85% within 2min"]
+    assert kept.winner_scenario.spec.resources["doctor"].count == smallest_c(1.0, 3.0, 2.0, 0.85)  # 5
+    assert "keep the 1 other target" in kept.message
+    broken = optimise(sc, vary=["doctor=-3..+1"], keep_met=False, jobs=2)
+    assert broken.kept == [] and broken.winner_scenario.spec.resources["doctor"].count == 4  # as low as allowed
