@@ -203,6 +203,7 @@ def optimise(
     optimisation.html, candidates.csv, rosters.csv, comparison.csv and optimisation.json.
     A killed search resumes: run the same command again."""
     from . import output
+    from .errors import ScenarioError
     from .optimise import OptimiseError
     from .optimise import optimise as run_optimise
     from .optimise_report import render_optimisation
@@ -218,6 +219,8 @@ def optimise(
         except OptimiseError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(BAD_INPUT) from None
+        except ScenarioError as exc:  # a candidate's files changed or vanished while the search ran
+            _fail(exc.problems)
     meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt), "variant": variant.name,
             "versions": output.versions()}
     name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
@@ -337,7 +340,7 @@ class _status:
         return self.say
 
     def say(self, message: str) -> None:
-        self.console.print(message, markup=False, highlight=False)
+        self.console.print(message, markup=False, highlight=False, soft_wrap=True)
         if self.live is not None:
             self.live.update(f"{self.title}: {message[:100]}")
 

@@ -12,8 +12,8 @@ How noise is handled:
   candidates are compared on the same days and a change's effect is not drowned in noise.
 * Sequential screening: a candidate is first run for a few replications; a constraint whose
   bound already lies on one side of its target is decided, and only candidates still in doubt
-  get more replications (in batches, up to a cap). A candidate still in doubt at the cap counts
-  as not shown to meet the constraints.
+  whose estimates meet every target get more replications (in batches, up to a cap). A
+  candidate still in doubt at the cap counts as not shown to meet the constraints.
 * Confirmation: the winner and the input scenario are run once more on replications the search
   never used (numbers from ``max_replications`` up), and the winner's constraints are checked on
   those alone. A winner that fails there is reported, and the search path is walked back to the
@@ -128,8 +128,9 @@ def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence
             verdict = "missed"
         else:
             verdict = "open"
+        behind = not math.isnan(mean) and ((mean < c.target) if c.higher_is_better else (mean > c.target))
         out.append({"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
-                    "verdict": verdict})
+                    "verdict": verdict, "behind": behind})
     return out
 
 
@@ -317,11 +318,15 @@ class Search:
             self.ev.ensure({x: list(range(n)) for x in pending})
             still = []
             for x in pending:
-                kinds = {v["verdict"] for v in judge(self.ev.evaluations[x].array(range(n)), self.active, s.confidence)}
-                if "open" in kinds and n < s.max_replications and (settle or "missed" not in kinds):
+                verdicts = judge(self.ev.evaluations[x].array(range(n)), self.active, s.confidence)
+                kinds = {v["verdict"] for v in verdicts}
+                # a candidate whose estimate is behind a target is not pursued: more replications
+                # could show it meets that target only by a hair, if at all
+                behind = not settle and any(v["behind"] for v in verdicts)
+                if "open" in kinds and n < s.max_replications and (settle or "missed" not in kinds) and not behind:
                     still.append(x)
                 else:
-                    out[x] = "misses" if "missed" in kinds else "meets" if kinds <= {"met"} else "not shown"
+                    out[x] = "misses" if "missed" in kinds or behind else "meets" if kinds <= {"met"} else "not shown"
             pending = still
             n = min(n + s.step, s.max_replications)
         for x, verdict in out.items():
@@ -480,7 +485,6 @@ class Search:
         x = space.origin
         self.ev.record(x, "start")
         self.path = [x]
-        n = self.settings.first_replications
         while space.cost(x) > budget + 1e-9:  # over budget: cut where the journey loses least per pound
             downs = [d for d in (self._move(x, i, -1) for i in range(len(space))) if d is not None]
             if not downs or not self._budget_left():

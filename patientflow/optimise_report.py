@@ -133,8 +133,8 @@ run it with <code>patientflow run</code> or compare it with <code>patientflow co
 <h2>The search</h2>
 <p>Goal: {esc(goal)}. Search space: {len(opt.space)} staffing levels ({esc(', '.join(f"{k} {lo:+d}..{hi:+d}" for k, (lo, hi) in s.vary.items()))}),
 {opt.space.size():,} combinations. Common random numbers: replication <i>r</i> of every candidate sees the same
-patients. A candidate is first run for {s.first_replications} replications; only one still in doubt gets
-{s.step} more at a time, up to {s.max_replications}.</p>
+patients. A candidate is first run for {s.first_replications} replications; only one still in doubt whose
+estimates meet every target gets {s.step} more at a time, up to {s.max_replications}.</p>
 {figures[0]}{figures[1]}
 <h2>Chosen rosters against the input, moment by moment</h2>
 <p>Paired differences on the {len(opt.confirmation_replications)} confirmation replications (95 % CIs).</p>
