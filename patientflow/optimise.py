@@ -16,8 +16,8 @@ How noise is handled:
   candidate still in doubt at the cap counts as not shown to meet the constraints.
 * Confirmation: the winner and the input scenario are run once more on replications the search
   never used (numbers from ``max_replications`` up), and the winner's constraints are checked on
-  those alone. A winner that fails there is reported, and the search path is walked back to the
-  cheapest earlier candidate that passes.
+  those alone. A winner that fails there is reported, and the next cheapest candidate that met
+  the constraints in the search is checked, and so on (at most 12, then the most generous).
 
 The search assumes that more staff never lengthens a wait (true of these queues): it first runs
 the most generous corner of the space and reports any constraint that cannot be met even there;
@@ -38,6 +38,7 @@ from .moments import STATS, summary_rows
 from .search_space import DEFAULT_RANGE, SearchSpace, default_vary
 
 Point = tuple[int, ...]
+CONFIRM_LOOKS = 12  # candidates checked on the confirmation replications at most (then the most generous)
 
 
 class OptimiseError(ValueError):
@@ -293,6 +294,7 @@ class Search:
         self.unattainable: list[dict] = []
         self.most_generous: list[dict] = []  # every constraint's verdict at the most generous corner
         self.path: list[Point] = []
+        self.confirm_looks: list[tuple[Point, list[dict]]] = []  # each candidate confirmed, and what failed
         self.stopped = ""  # why the search stopped early, if it did
         rows = summary_rows(scenario.model)
         self.journey_row = next(i for i, r in enumerate(rows) if r.kind == "journey")
@@ -577,6 +579,7 @@ class Optimisation:
     search_replications: list[int]
     confirmation_replications: list[int]
     confirmation: list[dict]
+    confirm_looks: list[tuple[Point, list[dict]]]
     comparison: object  # Comparison of the winner against the input on the confirmation replications
     replications_run: int
     seconds: float
@@ -652,7 +655,7 @@ def optimise(scenario, *, vary=None, constraints=None, budget: float | None = No
                         search.constraints, search.active, search.reported, search.kept,
                         search.unattainable, search.most_generous, search.path,
                         list(evaluator.evaluations.values()), sorted(evaluator.used["search"]),
-                        sorted(evaluator.used["confirm"]), confirmation, comparison,
+                        sorted(evaluator.used["confirm"]), confirmation, search.confirm_looks, comparison,
                         evaluator.replications_run, time.perf_counter() - started, search.stopped)
 
 
@@ -678,26 +681,35 @@ def _confirm(search: Search, winner: Point) -> tuple[str, str, list[dict], Point
         return ("unattainable" if search.unattainable else "no constraints",
                 (f"No constraint can be met within the search space (not even with the most generous rosters): {lost}."
                  if search.unattainable else "There are no constraints to meet."), [], winner)
-    fallbacks = [winner] + [p for p in reversed(search.path) if space.cost(p) > space.cost(winner)
-                            and search.ev.evaluations[p].verdict == "meets"]
-    fallbacks = list(dict.fromkeys(fallbacks))[:4] + [space.highs]
-    for x in dict.fromkeys(fallbacks):
+    # The search's replications are shared by every candidate (common random numbers), so the
+    # cheapest candidate that met the constraints on them may owe its place to their luck. If it
+    # fails on fresh replications, the next cheapest that met them is checked, and so on.
+    met = sorted((p for p, e in search.ev.evaluations.items() if e.verdict == "meets" and space.cost(p) > space.cost(winner)),
+                 key=space.cost)
+    fallbacks = list(dict.fromkeys([winner, *met[:CONFIRM_LOOKS - 1], space.highs]))
+    for k, x in enumerate(fallbacks):
         search.ev.record(x, "confirm")
         search.ev.ensure({x: numbers})
         verdicts = judge(search.ev.evaluations[x].array(numbers), search.active, s.confidence)
-        if all(v["verdict"] == "met" for v in verdicts):
-            n = len(search.active) - len(search.kept)
-            lead = "Cheapest rosters found that meet every constraint"
-            if x == space.origin:
-                lead = "The input's rosters are the cheapest found that meet every constraint"
-            if search.unattainable:
-                lead = (f"{len(search.unattainable)} constraint(s) cannot be met within the search space; the cheapest "
-                        f"rosters found that meet the other {n}")
-            if search.kept:
-                lead += f" (and keep the {len(search.kept)} other target(s) the input meets)"
-            status = "met" if not search.unattainable else "unattainable"
-            note = "" if x == winner else " (the search's first choice failed its confirmation; this is the next on its path)"
-            return status, f"{lead}: {space.describe(x)}{note}.", verdicts, x
+        failed = [v for v in verdicts if v["verdict"] != "met"]
+        search.confirm_looks.append((x, failed))
+        if failed:
+            search.ev.on_progress(f"confirm: {space.describe(x)} — not confirmed: "
+                                  + "; ".join(f"{v['constraint']} {v['mean']:.4g}" for v in failed))
+            continue
+        n = len(search.active) - len(search.kept)
+        lead = "Cheapest rosters found that meet every constraint"
+        if x == space.origin:
+            lead = "The input's rosters are the cheapest found that meet every constraint"
+        if search.unattainable:
+            lead = (f"{len(search.unattainable)} constraint(s) cannot be met within the search space; the cheapest "
+                    f"rosters found that meet the other {n}")
+        if search.kept:
+            lead += f" (and keep the {len(search.kept)} other target(s) the input meets)"
+        status = "met" if not search.unattainable else "unattainable"
+        note = "" if k == 0 else (f" ({k} cheaper candidate(s) of the search were not confirmed on fresh replications: "
+                                  f"{'; '.join(v['constraint'] for v in search.confirm_looks[0][1])})")
+        return status, f"{lead}: {space.describe(x)}{note}.", verdicts, x
     verdicts = judge(search.ev.evaluations[winner].array(numbers), search.active, s.confidence)
     return "not confirmed", (f"The search's choice ({space.describe(winner)}) was not confirmed on fresh replications, "
-                             "nor were the candidates before it on its path."), verdicts, winner
+                             f"nor were the {len(fallbacks) - 1} dearer candidates checked after it."), verdicts, winner

@@ -82,6 +82,11 @@ def render_optimisation(opt, meta: dict) -> str:
                     f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
                     f"<td class='{css}'>{esc(status)}</td></tr>")
     reported = "".join(f"<li>{esc(c.label)}</li>" for c in opt.reported)
+    looks = "".join(
+        f"<tr><td>{esc(opt.space.describe(x))}</td><td>{opt.space.cost(x):,.0f}</td>"
+        f"<td class='{'missed' if failed else 'met'}'>"
+        f"{esc('not confirmed: ' + '; '.join(v['constraint'] for v in failed)) if failed else 'confirmed'}</td></tr>"
+        for x, failed in opt.confirm_looks)
     roster_rows = "".join(
         f"<tr><td>{esc(r.resource)}</td><td>{esc(str(r.block))}</td><td>{r.input}</td><td>{r.optimised}</td>"
         f"<td>{r.change:+d}</td><td>{r.cost_change_per_week:+,.0f}</td></tr>"
@@ -125,6 +130,7 @@ rosters may not break them (so no saving comes from, say, leaving calls unanswer
 <table><tr><th>target</th><th>held as</th><th>goal</th><th>most generous rosters</th>
 <th>chosen rosters, confirmation run</th><th>status</th></tr>{''.join(rows)}</table>
 {f"<p>Reported, not constrained (a 100 % tier cannot be shown by sampling):</p><ul>{reported}</ul>" if reported else ""}
+{f"<p>Checked on the confirmation replications, cheapest first (candidates share the search's replications, so the cheapest that met the constraints there may owe it to their luck):</p><table><tr><th>candidate (changes from the input)</th><th>cost per week</th><th>confirmation</th></tr>{looks}</table>" if looks else ""}
 <h2>Rosters changed</h2>
 <table><tr><th>resource</th><th>shift</th><th>input</th><th>optimised</th><th>change</th><th>cost per week</th></tr>
 {roster_rows or "<tr><td colspan='6'>no change</td></tr>"}</table>

@@ -236,3 +236,27 @@ def test_other_targets_the_input_meets_are_kept(tmp_path):
     assert "keep the 1 other target" in kept.message
     broken = optimise(sc, vary=["doctor=-3..+1"], keep_met=False, jobs=2)
     assert broken.kept == [] and broken.winner_scenario.spec.resources["doctor"].count == 4  # as low as allowed
+
+
+def test_a_winner_that_fails_confirmation_gives_way_to_the_next_cheapest(tmp_path):
+    from patientflow.moments import STATS
+    from patientflow.optimise import Evaluator, Search, _confirm, settings_for
+    from patientflow.search_space import SearchSpace
+    sc = pf.load_scenario(write(tmp_path, mmc_text(1.0, 4.0, 6, 2.0, 0.8, 500)))
+    settings = settings_for(sc, vary=["server=-1..+2"])
+    space = SearchSpace(sc, settings.vary)
+    search = Search(sc, settings, Evaluator(space, settings.seed))
+    rows = len(search.ev.space.scenario.model.moments) + 1
+    numbers = confirmation_numbers(settings)
+    rng = np.random.default_rng(0)
+    for x, share in (((0,), 0.70), ((1,), 0.90), ((2,), 0.97)):  # the cheapest was lucky in the search
+        ev = search.ev.record(x, "remove")
+        ev.verdict = "meets"
+        for r in numbers:
+            stats = np.full((rows, len(STATS)), np.nan)
+            stats[0, STATS.index("within_target")] = share + rng.normal(0, 0.01)
+            ev.stats[r] = stats
+    status, message, verdicts, chosen = _confirm(search, (0,))
+    assert chosen == (1,) and status == "met"
+    assert [x for x, _ in search.confirm_looks] == [(0,), (1,)]
+    assert "1 cheaper candidate(s) of the search were not confirmed" in message and "wait: 80% within 2.0min" in message
