@@ -14,6 +14,9 @@ How noise is handled:
   bound already lies on one side of its target is decided, and only candidates still in doubt
   whose estimates meet every target get more replications (in batches, up to a cap). A
   candidate still in doubt at the cap counts as not shown to meet the constraints.
+* Room for the confirmation: the search accepts a candidate only when its bound clears each
+  target by the half-width the confirmation will have, or the cheapest candidate accepted would
+  owe its place to the luck of the shared replications and fail on fresh ones half the time.
 * Confirmation: the winner and the input scenario are run once more on replications the search
   never used (numbers from ``max_replications`` up), and the winner's constraints are checked on
   those alone. A winner that fails there is reported, and the next cheapest candidate that met
@@ -112,24 +115,36 @@ def _bounds(values: np.ndarray, alpha: float) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence: float) -> list[dict]:
+def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence: float,
+          confirm: int | None = None) -> list[dict]:
     """Each constraint's verdict on a (replications, rows, STATS) array: ``met`` when its
     one-sided bound is on the right side of the target, ``missed`` when the opposite bound is on
-    the wrong side, ``open`` otherwise; at confidence ``1 − (1 − confidence)/k`` (Bonferroni)."""
+    the wrong side, ``open`` otherwise; at confidence ``1 − (1 − confidence)/k`` (Bonferroni).
+
+    With ``confirm`` (the search's rule), the target moves by the half-width a confirmation of
+    that many replications will have (from this sample's spread): a candidate the search
+    accepts must be as far inside the target as the confirmation will ask, or it would pass the
+    search by the luck of the shared replications and fail on fresh ones about half the time."""
+    from scipy import stats
     alpha = (1 - confidence) / max(len(constraints), 1)
     out = []
     for c in constraints:
-        mean, low, high = _bounds(per_replication[:, c.row, STATS.index(c.column)], alpha)
+        values = per_replication[:, c.row, STATS.index(c.column)]
+        mean, low, high = _bounds(values, alpha)
+        target = c.target
+        if confirm is not None and np.count_nonzero(~np.isnan(values)) >= 2:
+            margin = float(stats.t.ppf(1 - alpha, confirm - 1) * np.nanstd(values, ddof=1) / math.sqrt(confirm))
+            target = target + margin if c.higher_is_better else target - margin
         good, bad = (low, high) if c.higher_is_better else (high, low)
         if math.isnan(mean):
             verdict = "open"
-        elif (good >= c.target) if c.higher_is_better else (good <= c.target):
+        elif (good >= target) if c.higher_is_better else (good <= target):
             verdict = "met"
-        elif (bad < c.target) if c.higher_is_better else (bad > c.target):
+        elif (bad < target) if c.higher_is_better else (bad > target):
             verdict = "missed"
         else:
             verdict = "open"
-        behind = not math.isnan(mean) and ((mean < c.target) if c.higher_is_better else (mean > c.target))
+        behind = not math.isnan(mean) and ((mean < target) if c.higher_is_better else (mean > target))
         out.append({"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
                     "verdict": verdict, "behind": behind})
     return out
@@ -320,7 +335,8 @@ class Search:
             self.ev.ensure({x: list(range(n)) for x in pending})
             still = []
             for x in pending:
-                verdicts = judge(self.ev.evaluations[x].array(range(n)), self.active, s.confidence)
+                verdicts = judge(self.ev.evaluations[x].array(range(n)), self.active, s.confidence,
+                                 confirm=None if settle else s.confirm_replications)
                 kinds = {v["verdict"] for v in verdicts}
                 # a candidate whose estimate is behind a target is not pursued: more replications
                 # could show it meets that target only by a hair, if at all
