@@ -159,7 +159,9 @@ constraint is missed, the unit that cuts the shortfall most per pound; then remo
 expensive first, while every constraint holds (a level whose cut failed is not tried again unless
 another level rises); then tries moving a unit to a cheaper shift of the same resource. With a budget, it
 moves to the best journey outcome within it by paired comparisons, keeping a move only when it is
-better with the stated confidence.</p>
+better with the stated confidence. The search accepts a candidate only when its bound clears each
+target by the half-width the confirmation will have, so that its choice does not owe its place to the
+luck of the replications every candidate shares.</p>
 </body></html>
 """
 
