@@ -54,10 +54,6 @@ class Dimension:
     def label(self) -> str:
         return self.resource if self.block is None else f"{self.resource} {self.block}"
 
-    @property
-    def floor(self) -> int:
-        return 1 if self.block is None else 0  # a count is at least 1; a roster block may be empty
-
 
 def block_hours(text: str) -> float:
     """Hours in a week covered by one roster block, e.g. ``"mon-fri 08:00-10:00"`` → 10."""
