@@ -20,14 +20,21 @@ from patientflow.moments import STATS
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SEED = 2026
-COUPLING_REPLICATIONS = 20   # baseline, more ward beds, earlier discharges
+# The weakest link is earlier discharges → Cat 2 response (under a minute shorter; paired
+# differences spread ±1.1 min): 40 replications give 99 % intervals of about ±0.45 min
+# (scenarios/README.md). The baseline runs as many, so that every variant pairs with it.
+COUPLING_REPLICATIONS = 40   # baseline, earlier discharges
+MORE_BEDS_REPLICATIONS = 20  # more ward beds (a large effect)
 AMBULANCE_REPLICATIONS = 20  # two more ambulances (Cat 4: ~45 calls a replication, so a wide spread)
 TRIAGE_REPLICATIONS = 6      # extra evening triage nurse (a large effect, patient logs kept)
+# Baseline patient logs kept for the week-by-week check: at ~97 % ward occupancy a week's mean
+# bed wait swings by a third from week to week, so fewer replications make that check noise.
+PATIENT_LOG_REPLICATIONS = 20
 EVENING = range(16, 24)      # hours of ED arrival covered by the extra evening triage nurse
 
 VARIANTS = {
     "more_ward_beds.yaml": {("resources", "ward_bed", "count")},
-    "earlier_discharges.yaml": {("pathways", "ward", "ward_discharge", "wait_until")},
+    "earlier_discharges.yaml": {("pathways", "leaving_the_ward", "ward_discharge", "wait_until")},
     "two_more_ambulances.yaml": {("resources", "ambulance", "roster", "06:00-18:00"),
                                  ("resources", "ambulance", "roster", "18:00-06:00")},
     "extra_evening_triage_nurse.yaml": {("resources", "triage_nurse", "roster", "16:00-24:00")},
@@ -67,7 +74,7 @@ def shortened(base, alt, moment: str, group: str = "all") -> tuple[float, float,
 
 @pytest.fixture(scope="module")
 def baseline():
-    return run("baseline.yaml", COUPLING_REPLICATIONS, keep_patients=TRIAGE_REPLICATIONS)
+    return run("baseline.yaml", COUPLING_REPLICATIONS, keep_patients=PATIENT_LOG_REPLICATIONS)
 
 
 # (c) every variant validates and changes only what it says ------------------------------------
@@ -129,8 +136,12 @@ def test_the_baseline_looks_like_a_busy_english_hospital(baseline):
     assert 60 <= mean("response", "category=3") <= 160                     # S: Cat 3 mean 107 min
     assert 0.55 <= within("four_hours", "95% within 4h") <= 0.80          # S: 60.9 % within 4 h
     assert 0.01 <= within("left_without_being_seen", "at most 5%") <= 0.05  # S: 2.8 %
+    assert 0.15 <= 1 - within("decision_to_admission", "100% within 4h") <= 0.40   # S: 33 % over 4 h
+    assert 0.01 <= 1 - within("decision_to_admission", "100% within 12h") <= 0.15  # S: 12 % over 12 h
     occupancy = baseline.utilisation().query("resource == 'ward_bed'")
-    assert 0.92 <= occupancy.busy.sum() / occupancy.rostered.sum() <= 0.965  # S: 93.6-96 %
+    # S: 93.6-96 % for whole hospitals; one pool open to every emergency admission runs fuller
+    # to board patients as real hospitals do (scenarios/README.md)
+    assert 0.95 <= occupancy.busy.sum() / occupancy.rostered.sum() <= 0.985
 
 
 @pytest.mark.slow
@@ -152,21 +163,24 @@ def test_no_queue_grows_for_ever_waits_in_the_last_week_are_like_the_first(basel
 
 
 # (a) the system is coupled: beds → boarding → handover → ambulance response --------------------
+# More beds, or the same beds freed earlier in the day, mean fewer admitted patients holding ED
+# cubicles, so ambulance patients are handed over sooner and crews get back on the road.
 
 @pytest.mark.slow
 def test_more_ward_beds_shorten_bed_waits_then_handovers_then_cat_2_responses(baseline):
-    more_beds = run("more_ward_beds.yaml", COUPLING_REPLICATIONS)
+    more_beds = run("more_ward_beds.yaml", MORE_BEDS_REPLICATIONS)
     for moment, group in [("decision_to_admission", "all"), ("handover", "all"), ("response", "category=2")]:
         mean, low, high = shortened(baseline, more_beds, moment, group)
         assert low > 0, f"{moment} {group}: shorter by {mean:.2f} min, 99 % CI [{low:.2f}, {high:.2f}]"
 
 
 @pytest.mark.slow
-def test_earlier_discharges_shorten_bed_waits_and_time_in_the_ed(baseline):
+def test_earlier_discharges_shorten_bed_waits_then_handovers_then_cat_2_responses(baseline):
     earlier = run("earlier_discharges.yaml", COUPLING_REPLICATIONS)
-    for moment in ("decision_to_admission", "four_hours"):
-        mean, low, high = shortened(baseline, earlier, moment)
-        assert low > 0, f"{moment}: shorter by {mean:.2f} min, 99 % CI [{low:.2f}, {high:.2f}]"
+    for moment, group in [("decision_to_admission", "all"), ("handover", "all"), ("response", "category=2"),
+                          ("four_hours", "all")]:
+        mean, low, high = shortened(baseline, earlier, moment, group)
+        assert low > 0, f"{moment} {group}: shorter by {mean:.2f} min, 99 % CI [{low:.2f}, {high:.2f}]"
 
 
 # (b) staffing where the wait is ---------------------------------------------------------------
@@ -190,5 +204,6 @@ def _evening_wait_for_triage(res) -> np.ndarray:
 @pytest.mark.slow
 def test_an_extra_evening_triage_nurse_shortens_the_wait_for_triage_in_the_evening(baseline):
     extra = run("extra_evening_triage_nurse.yaml", TRIAGE_REPLICATIONS, keep_patients=TRIAGE_REPLICATIONS)
-    mean, low, high = interval99(_evening_wait_for_triage(baseline) - _evening_wait_for_triage(extra))
+    base = _evening_wait_for_triage(baseline)[:TRIAGE_REPLICATIONS]   # replications 0-5 of both
+    mean, low, high = interval99(base - _evening_wait_for_triage(extra))
     assert low > 0, f"evening arrival to triage: shorter by {mean:.2f} min, 99 % CI [{low:.2f}, {high:.2f}]"
