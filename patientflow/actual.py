@@ -18,7 +18,7 @@ import numpy as np
 
 from .engine import INSIDE, MISSING, Log
 from .experiment import ReplicationResult, hour_of_week_records
-from .moments import measure
+from .moments.measure import leaving_per_day, measure
 from .results import Results
 
 DAY, WEEK = 1440.0, 10080.0
@@ -85,7 +85,9 @@ def period_result(model, log: Log, number: int, lo: float, hi: float, series: np
     """One period measured like one replication (its patients: first contact in ``[lo, hi)``)."""
     arrived = log.times[:, model.event("arrived")]
     keep = (arrived >= lo) & (arrived < hi)
-    stats = measure(model, _subset(log, keep))
+    days = (min(hi, log.length) - lo) / DAY
+    period = _subset(log, keep)
+    stats = measure(model, period, days=days)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
     minutes = np.clip(np.minimum(hi, log.length) - hours * 60.0, 0, 60) - np.clip(lo - hours * 60.0, 0, 60)
@@ -94,7 +96,8 @@ def period_result(model, log: Log, number: int, lo: float, hi: float, series: np
     share = minutes[measured] / 60.0  # an hour partly in the period counts in proportion
     return ReplicationResult(
         replication=number, stats=stats, **hour_of_week_records(log, measured, minutes, share),
-        inside_series=series, patients=int(keep.sum()), overloaded=False, seconds=0.0)
+        inside_series=series, leaving=leaving_per_day(model, period, days), patients=int(keep.sum()),
+        inside_at_end=int(np.count_nonzero(period.outcome == INSIDE)), overloaded=False, seconds=0.0)
 
 
 class ActualResults(Results):
@@ -141,6 +144,11 @@ class ActualResults(Results):
     def measured_days(self) -> float:
         """Days in a period, on average (statistics are per period)."""
         return self.figure_days / len(self.bounds)
+
+    def inside_at_end(self) -> tuple[float, float, float]:
+        """Patients still inside when the log ends (every period's together; no interval)."""
+        total = float(self._inside_at_end.sum())
+        return total, float("nan"), float("nan")
 
     def __repr__(self) -> str:
         return f"ActualResults({self.eventlog.source.name!r}, {len(self.bounds)} {self.period_name}s)"

@@ -48,7 +48,7 @@ def render_actual(results, meta: dict) -> str:
         title=f"actual waits from {log.source.name}", intro_html=intro,
         sample=f"from {n} {plural} of the log (distributions from every patient)",
         per_day="Per day of the log", mean_over=f"Mean over the log's {plural} with its 95 % confidence interval",
-        pathway="as recorded", inside_at_end="patients still inside when the log ends",
+        pathway="as recorded", inside_at_end="patients still inside when the log ends", sample_noun=name,
         method_html=_method(results, meta))
     return render(results, meta, wording)
 

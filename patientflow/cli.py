@@ -305,22 +305,10 @@ class _simulation_errors:
 
 
 def _print_headline(res) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+    from .report import headline_lines
+    from .terminal import print_targets
     summary = res.summary()
-    table = Table(title=f"{res.scenario.name}: {len(res.replications)} replications", show_lines=False)
-    for column in ("moment", "group", "target", "estimate (95 % CI)", "met"):
-        table.add_column(column)
-    for _, r in summary[summary["tier"] != ""].iterrows():
-        if r["kind"] == "duration" and str(r["tier"]).startswith("mean"):
-            key, scale, suffix = "mean", 1, " min"
-        else:
-            key, scale, suffix = "within_target", 100, " %"
-        value, low, high = (r[key] * scale, r[f"{key}_ci_low"] * scale, r[f"{key}_ci_high"] * scale)
-        met = "–" if str(r["met"]) == "<NA>" else ("yes" if bool(r["met"]) else "[red]no[/red]")
-        table.add_row(r["moment"], r["group"], r["tier"], f"{value:.1f}{suffix} ({low:.1f} – {high:.1f})", met)
-    Console(stderr=False, width=120).print(table)
+    print_targets(summary, f"{res.scenario.name}: {len(res.replications)} replications", headline_lines(summary))
 
 
 class _status:

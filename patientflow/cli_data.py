@@ -94,26 +94,12 @@ def report_actual(
     write_exclusions(folder, found)
     output.write_text(folder / "report.html", render_actual(res, meta))
     output.write_json(folder / "actual.json", meta)
-    print_targets(res.summary(), f"{res.scenario.name}: actual waits, {len(res.bounds)} {res.period_name}s of {log.name}")
+    from .report import headline_lines
+    from .terminal import print_targets
+    summary = res.summary()
+    print_targets(summary, f"{res.scenario.name}: actual waits, {len(res.bounds)} {res.period_name}s of {log.name}",
+                  headline_lines(summary))
     typer.echo(f"wrote {folder}/report.html, summary.csv, utilisation.csv, exclusions.csv, actual.json")
-
-
-def print_targets(summary, title: str) -> None:
-    """Each target tier with its estimate and 95 % CI, as a table on the terminal."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in ("moment", "group", "target", "estimate (95 % CI)", "met"):
-        table.add_column(column)
-    for _, r in summary[summary["tier"] != ""].iterrows():
-        mean = r["kind"] == "duration" and str(r["tier"]).startswith("mean")
-        key, scale, suffix = ("mean", 1, " min") if mean else ("within_target", 100, " %")
-        value, low, high = (r[key] * scale, r[f"{key}_ci_low"] * scale, r[f"{key}_ci_high"] * scale)
-        interval = f" ({low:.1f} – {high:.1f})" if low == low else ""
-        met = "–" if str(r["met"]) == "<NA>" else ("yes" if bool(r["met"]) else "[red]no[/red]")
-        table.add_row(r["moment"], r["group"], r["tier"], f"{value:.1f}{suffix}{interval}", met)
-    Console(width=120).print(table)
 
 
 @app.command()

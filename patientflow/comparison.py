@@ -88,7 +88,7 @@ class Comparison:
         """Per scenario: staff cost per week and the journey outcome (mean, 95 % CI)."""
         import pandas as pd
 
-        from .stats import t_interval
+        from .moments.statistics import t_interval
         records = []
         for name in self.names:
             res = self.results[name]

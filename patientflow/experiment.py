@@ -20,9 +20,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .engine import Log, simulate_replication
+from .engine import INSIDE, Log, simulate_replication
 from .model import Model
-from .moments import measure
+from .moments.measure import leaving_per_day, measure
 
 PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept in memory for this many replications
 
@@ -39,7 +39,9 @@ class ReplicationResult:
     inside: np.ndarray  # (168,)
     measured_minutes: np.ndarray  # (168,) minutes of each hour of the week measured
     inside_series: np.ndarray  # (hours,) mean patients inside in each hour of the whole run
+    leaving: np.ndarray  # (outcomes,) patients a day leaving with each outcome, measured period
     patients: int
+    inside_at_end: int  # patients still inside when the replication ended
     overloaded: bool
     seconds: float
     overwhelmed: str = ""  # when overloaded: the resource with the longest queue at the stop
@@ -65,7 +67,8 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
         series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
     return ReplicationResult(
         replication=replication, stats=stats, **hour_of_week_records(log, measured, minutes),
-        inside_series=series, patients=int(log.times.shape[0]), overloaded=log.overloaded,
+        inside_series=series, leaving=leaving_per_day(model, log), patients=int(log.times.shape[0]),
+        inside_at_end=int(np.count_nonzero(log.outcome == INSIDE)), overloaded=log.overloaded,
         overwhelmed=_longest_queue(model, log) if log.overloaded else "",
         seconds=time.perf_counter() - started, log=log if keep_log else None)
 

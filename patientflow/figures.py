@@ -12,6 +12,11 @@ import math
 
 import numpy as np
 
+from .moments.frames import moment_waits
+from .moments.ranking import RULE, misses
+from .moments.verdict import row_verdict, worst
+from .units import duration_text, group_label, row_label, share_text
+
 GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9aa5b1"
 STATUS_COLOUR = {"met": GREEN, "close": AMBER, "missed": RED, "no target": GREY}
 STATUS_RANK = {"missed": 3, "close": 2, "met": 1, "no target": 0}
@@ -21,67 +26,30 @@ def _esc(text) -> str:
     return html.escape(str(text))
 
 
-def row_status(r) -> str:
-    """met (the target is met and its CI agrees), missed (missed and the CI agrees), or close."""
-    if not r["tier"]:
-        return "no target"
-    kind = _tier_kind(r)
+def row_text(r) -> str:
+    """One summary row in a few words: its estimate against its target."""
+    kind = r["tier_kind"]
     if kind == "mean":
-        value, low, high, target, better = r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target"], "lower"
-    else:
-        value, low, high = r["within_target"], r["within_target_ci_low"], r["within_target_ci_high"]
-        target = r["target_share"]
-        better = "lower" if kind == "at_most" else "higher"
-    if value != value:
-        return "no target"
-    if low != low:
-        low = high = value
-    if better == "lower":
-        if high <= target:
-            return "met"
-        return "missed" if low > target else "close"
-    if low >= target:
-        return "met"
-    return "missed" if high < target else "close"
-
-
-def _tier_kind(r) -> str:
-    tier = str(r["tier"]).lower()
-    if r["kind"] in ("share", "journey"):
-        return "at_most" if tier.startswith(("at most", "<=", "≤")) else "at_least"
-    return "mean" if tier.startswith("mean") else "within"
-
-
-def _row_text(r) -> str:
-    kind = _tier_kind(r) if r["tier"] else None
-    if kind == "mean":
-        return f"mean {r['mean']:.1f} min (target {r['target']:g})"
+        return f"mean {r['mean']:.1f} min (target {duration_text(r['target'])})"
     if kind == "within":
-        return f"{100 * r['within_target']:.0f}% within {_minutes(r['target'])} (target {100 * r['target_share']:.0f}%)"
+        return (f"{share_text(r['within_target'], 0)} within {duration_text(r['target'])} "
+                f"(target {share_text(r['target_share'], 0)})")
     if kind in ("at_most", "at_least"):
-        return f"{100 * r['within_target']:.1f}% (target {r['tier']})"
+        return f"{share_text(r['within_target'])} (target {r['tier']})"
     if r["unit"] == "share":
-        return f"{100 * r['mean']:.1f}%"
+        return share_text(r["mean"])
     return f"mean {r['mean']:.1f} min"
 
 
-def _minutes(value: float) -> str:
-    if value >= 120 and value % 60 == 0:
-        return f"{value / 60:g} h"
-    if value < 1:
-        return f"{value * 60:g} s"
-    return f"{value:g} min"
-
-
 def moment_status(summary):
-    """One line per moment and group: its worst row's status and the text of that row."""
+    """One line per moment and group: its worst tier's verdict and the text of that tier."""
     out = []
     for (moment, group), rows in summary.groupby(["moment", "group"], sort=False):
-        statuses = [row_status(r) for _, r in rows.iterrows()]
-        worst = max(range(len(statuses)), key=lambda i: STATUS_RANK[statuses[i]])
-        r = rows.iloc[worst]
+        verdicts = [row_verdict(r) for _, r in rows.iterrows()]
+        status = worst(verdicts)
+        r = rows.iloc[verdicts.index(status)]
         out.append({"moment": moment, "group": group, "stage": r["stage"], "title": r["title"],
-                    "critical": bool(r["critical"]), "status": statuses[worst], "text": _row_text(r)})
+                    "critical": bool(r["critical"]), "status": status, "text": row_text(r)})
     return out
 
 
@@ -144,38 +112,29 @@ def cycle_map(results):
 
 
 def weakest(results, top: int = 12):
-    """Moments ranked by their gap to target, with the patients a day who miss it."""
+    """The targets not met, ranked by the patients a day beyond what each allows (critical
+    first; :data:`~patientflow.moments.ranking.RULE`), with the tiers each misses."""
     import plotly.graph_objects as go
 
-    summary = results.summary()
-    days = results.measured_days
-    items = []
-    for _, r in summary[summary["tier"] != ""].iterrows():
-        kind = _tier_kind(r)
-        if kind == "within":
-            gap = r["target_share"] - r["within_target"]
-            affected = r["n"] * (1 - r["within_target"]) / days
-        elif kind == "mean":
-            continue  # a mean has no share to fall short by: the cycle map and stage charts show it
-        elif kind == "at_most":
-            gap = r["within_target"] - r["target_share"]
-            affected = r["n"] * r["within_target"] / days
-        else:
-            gap = r["target_share"] - r["within_target"]
-            affected = r["n"] * (1 - r["within_target"]) / days
-        if gap == gap and gap > 0:
-            label = r["title"] + ("" if r["group"] == "all" else f" ({r['group'].replace('=', ' ')})") + f" · {r['tier']}"
-            items.append((gap, affected, label, r["critical"]))
-    items.sort(key=lambda i: -i[0])
-    items = items[:top]
+    items = misses(results.summary())[:top]
+    labels = [_esc(row_label(m.title, m.group)) + (" ◆" if m.critical else "")
+              + "<br><span style='font-size:10px;color:#555'>" + _esc(f"{m.verdict}: " + "; ".join(t for t, _ in m.tiers))
+              + "</span>" for m in items]
+    values = [m.excess if m.excess == m.excess else 0.0 for m in items]
+    highs = [max(m.excess_high - m.excess, 0) if m.excess_high == m.excess_high else 0 for m in items]
+    lows = [max(m.excess - max(m.excess_low, 0), 0) if m.excess_low == m.excess_low else 0 for m in items]
     fig = go.Figure()
-    fig.add_bar(x=[100 * g for g, *_ in items], y=[_esc(lbl) + (" ◆" if c else "") for _, _, lbl, c in items],
-                orientation="h", marker_color=[RED if c else AMBER for *_, c in items],
-                text=[f"{a:,.1f} patients/day miss it" for _, a, _, _ in items], textposition="auto")
-    fig.update_layout(title="Weakest moments first: how far each share falls short of its target (percentage points)",
-                      template="plotly_white", height=140 + 30 * max(len(items), 1),
+    fig.add_bar(x=values, y=labels, orientation="h", marker_color=[STATUS_COLOUR[m.verdict] for m in items],
+                error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows, "color": "#37474f"},
+                customdata=[[m.excess_low, m.excess_high] for m in items],
+                hovertemplate="%{x:.1f} patients a day beyond the target (%{customdata[0]:.1f} to %{customdata[1]:.1f})"
+                              "<extra></extra>")
+    longest = max(values, default=0) + max(highs, default=0)
+    fig.update_layout(title="Weakest moments first: patients a day beyond what the target allows",
+                      template="plotly_white", height=160 + 44 * max(len(items), 1),
                       yaxis={"autorange": "reversed", "automargin": True}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      xaxis={"title": "percentage points short of the target"})
+                      xaxis={"title": "patients a day beyond what the target allows (95 % CI)",
+                             "range": [0, max(longest, 1) * 1.05]})
     if not items:
         fig.add_annotation(text="every moment with a target meets it", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
@@ -202,16 +161,10 @@ def moment(results, name: str):
         fig.update_layout(yaxis_title="% of patients")
     else:
         patients = results.patients_for_figures()
-        start, stop = model.events[m.start_event], model.events[m.end_event]
-        warm = model.warm_up
-        keep = patients[start].notna() & (patients[start] >= warm) & patients[stop].notna()
-        if m.streams is not None:
-            keep &= patients["stream"].isin([model.streams[i].name for i in m.streams])
-        for attr, codes in m.filters:
-            keep &= patients[model.attributes[attr]].isin([model.values[attr][c] for c in codes])
-        waits = patients.loc[keep, stop] - patients.loc[keep, start]
+        keep, waits, _began = moment_waits(model, m, patients)
         groups = [("all", waits)] if m.by < 0 else [
-            (f"{model.attributes[m.by]}={v}", waits[patients.loc[keep, model.attributes[m.by]] == v]) for v in model.values[m.by]]
+            (f"{model.attributes[m.by]}={v}", waits[(patients.loc[keep, model.attributes[m.by]] == v).to_numpy()])
+            for v in model.values[m.by]]
         for label, values in groups:
             if len(values):
                 fig.add_histogram(x=values, name=_esc(label), histnorm="percent", opacity=0.7,
@@ -248,13 +201,11 @@ def through_the_day(results):
     for m in model.moments:
         if m.kind != "duration" or not m.critical:
             continue
-        start, stop = model.events[m.start_event], model.events[m.end_event]
-        ok = patients[start].notna() & (patients[start] >= warm) & patients[stop].notna()
-        if m.streams is not None:
-            ok &= patients["stream"].isin([model.streams[i].name for i in m.streams])
-        hour = ((patients.loc[ok, start] % 1440) // 60).astype(int)
-        wait = patients.loc[ok, stop] - patients.loc[ok, start]
-        mean = wait.groupby(hour).mean().reindex(hours)
+        _keep, wait, began = moment_waits(model, m, patients)
+        hour = ((began % 1440) // 60).astype(int)
+        total, count = np.bincount(hour, weights=wait, minlength=24), np.bincount(hour, minlength=24)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         fig.add_scatter(x=hours, y=mean, name=_esc(m.title), mode="lines+markers", row=1, col=2, legendgroup="b")
     util = results.utilisation()
     for resource, rows in util.groupby("resource", sort=False):
@@ -288,11 +239,8 @@ def through_the_week(results):
     fig.add_heatmap(z=grid / weeks, x=list(range(24)), y=days, colorscale="Blues", showscale=False, row=1, col=1,
                     hovertemplate="%{y} %{x}:00 — %{z:.1f} arrivals<extra></extra>")
     for k, m in enumerate(critical, start=2):
-        start, stop = model.events[m.start_event], model.events[m.end_event]
-        ok = patients[start].notna() & (patients[start] >= warm) & patients[stop].notna()
-        t = patients.loc[ok, start]
-        wait = (patients.loc[ok, stop] - t).to_numpy()
-        day, hour = ((t // 1440) % 7).astype(int).to_numpy(), ((t % 1440) // 60).astype(int).to_numpy()
+        _keep, wait, t = moment_waits(model, m, patients)
+        day, hour = ((t // 1440) % 7).astype(int), ((t % 1440) // 60).astype(int)
         total, count = np.zeros((7, 24)), np.zeros((7, 24))
         np.add.at(total, (day, hour), wait)
         np.add.at(count, (day, hour), 1)
@@ -397,8 +345,10 @@ def journey(results, patient: int | None = None, replication: int | None = None)
             fig.add_bar(y=[_esc(s.name)], x=[end - st], base=[st - t0], orientation="h", marker_color="#1565c0",
                         name="at the step", showlegend="at the step" not in [t.name for t in fig.data])
     attrs = ", ".join(f"{a}={row[a]}" for a in model.attributes if str(row[a]) != "nan")
-    fig.update_layout(title=_esc(f"Patient {int(row['patient'])} (replication {int(row['replication'])}, "
-                                 f"{row['stream']}; {attrs}; outcome {row['outcome']})"),
+    where = (f"row {int(row['row'])} of the log" if "row" in row.index
+             else f"replication {int(row['replication'])}")  # recorded patients have a row, simulated a replication
+    who = row["id"] if "id" in row.index else int(row["patient"])
+    fig.update_layout(title=_esc(f"Patient {who} ({where}, {row['stream']}; {attrs}; outcome {row['outcome']})"),
                       xaxis_title="minutes since first contact", template="plotly_white", barmode="overlay",
                       yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
                       height=160 + 26 * len(labels), margin={"l": 10, "r": 10, "t": 50, "b": 10})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .stats import t_interval
+from .moments.statistics import t_interval
 
 SHARE_HALF_WIDTH = 0.01
 SHORT_MEAN = 1.0  # minutes: below it, an absolute half-width

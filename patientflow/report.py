@@ -13,68 +13,75 @@ from dataclasses import dataclass
 import numpy as np
 
 
+from .moments.ranking import RULE, count_targets, misses
+from .moments.verdict import row_verdict
+from .units import (SHARE, duration_text, group_label, interval_text, minutes_text, number_text, row_label,
+                    share_text, value_text)
+
+__all__ = ["group_label", "stage_figure", "planner_figures", "headline", "render"]
+
+
 def _fmt(value, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if unit == "share":
-        return f"{100 * value:.1f} %"
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
-    return f"{value:,.1f}"
+    return value_text(value, unit) if unit in (SHARE, "min") else number_text(value)
 
 
-def group_label(group: str) -> str:
-    """``acuity=1`` as a planner reads it: ``acuity 1``."""
-    return "" if group == "all" else group.replace("=", " ").replace("_", " ")
+def stage_panels(rows) -> list[tuple[str, list]]:
+    """A stage's summary rows in two panels: those read as a share of patients (a share within
+    a time, an outcome's share) and those read in minutes (a mean target, or a wait with no
+    target, shown by its mean). Every row is in one of them."""
+    shares, minutes = [], []
+    for _, r in rows.iterrows():
+        in_minutes = r["tier_kind"] == "mean" or (not r["tier_kind"] and r["unit"] != SHARE)
+        (minutes if in_minutes else shares).append(r)
+    return [(name, panel) for name, panel in (("share", shares), ("minutes", minutes)) if panel]
+
+
+def stage_value(r) -> tuple[float, float, float, float]:
+    """What a stage chart shows for a row, in the panel's unit: (value, low, high, target)."""
+    if r["tier_kind"] == "mean" or (not r["tier_kind"] and r["unit"] != SHARE):
+        target = r["target"] if r["tier_kind"] == "mean" else np.nan
+        return r["mean"], r["mean_ci_low"], r["mean_ci_high"], target
+    key = "within_target" if r["tier_kind"] else "mean"
+    return 100 * r[key], 100 * r[f"{key}_ci_low"], 100 * r[f"{key}_ci_high"], 100 * r["target_share"]
 
 
 def stage_figure(stage_title: str, rows, legend: bool = True):
-    """How each moment row of one stage meets its target: shares within target (or the share
-    itself, or the mean in minutes for mean targets), with the 95 % CI and the target marked."""
+    """How each moment row of one stage meets its target: shares in % (within a time, or an
+    outcome's share) and means in minutes, each with its 95 % CI and the target marked."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from .figures import STATUS_COLOUR, _tier_kind, row_status
+    from .figures import STATUS_COLOUR
 
-    share_rows = [r for _, r in rows.iterrows() if not (r["kind"] == "duration" and r["tier"] and _tier_kind(r) == "mean")
-                  and r["tier"]]
-    mean_rows = [r for _, r in rows.iterrows() if r["kind"] == "duration" and r["tier"] and _tier_kind(r) == "mean"]
-    panels = [p for p in (share_rows, mean_rows) if p]
-    if not panels:
-        panels = [[r for _, r in rows.iterrows()]]
+    panels = stage_panels(rows)
     fig = make_subplots(rows=len(panels), cols=1, vertical_spacing=0.12,
-                        row_heights=[max(len(p), 1) for p in panels])
-    for k, panel in enumerate(panels, start=1):
+                        row_heights=[max(len(p), 1) for _, p in panels])
+    for k, (unit, panel) in enumerate(panels, start=1):
         labels, values, lows, highs, targets, colours, texts, symbols = [], [], [], [], [], [], [], []
+        suffix = " %" if unit == "share" else " min"
         for r in panel:
-            label = r["title"] + (f" ({group_label(r['group'])})" if r["group"] != "all" else "") + (f" · {r['tier']}" if r["tier"] else "")
-            kind = _tier_kind(r) if r["tier"] else None
-            if kind == "mean":
-                value, low, high, target, unit = r["mean"], r["mean_ci_low"], r["mean_ci_high"], r["target"], " min"
-                scale = 1
-            else:
-                key = "within_target" if r["tier"] else "mean"
-                value, low, high = r[key], r[f"{key}_ci_low"], r[f"{key}_ci_high"]
-                target, unit, scale = r["target_share"], " %", 100
-            labels.append(html.escape(label))
-            values.append(value * scale)
-            lows.append((value - low) * scale if low == low else 0)
-            highs.append((high - value) * scale if high == high else 0)
-            targets.append(target * scale if target == target else None)
-            colours.append(STATUS_COLOUR[row_status(r)])
-            texts.append(f"{value * scale:.1f}{unit}" if value == value else "–")
-            symbols.append("triangle-left" if kind == "at_most" or kind == "mean" else "triangle-right")
-        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="outside",
-                    cliponaxis=False, error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows,
+            value, low, high, target = stage_value(r)
+            labels.append(html.escape(row_label(r["title"], r["group"], r["tier"])))
+            values.append(value)
+            lows.append(value - low if low == low else 0)
+            highs.append(high - value if high == high else 0)
+            targets.append(target if target == target else None)
+            colours.append(STATUS_COLOUR[row_verdict(r)])
+            texts.append(f"{value:,.1f}{suffix}" if value == value else "–")
+            symbols.append("triangle-left" if r["tier_kind"] in ("at_most", "mean") else "triangle-right")
+        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto",
+                    insidetextanchor="start", insidetextfont={"color": "white"}, cliponaxis=False, error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows,
                                                "color": "#37474f"},
                     name="estimate (95 % CI)", showlegend=legend and k == 1, row=k, col=1)
-        fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": symbols, "size": 13, "color": "black"},
-                        name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
-        is_share = panel is share_rows
-        fig.update_xaxes(title_text="% of patients" if is_share else "minutes",
-                         range=[0, 109] if is_share else None, row=k, col=1)
+        if any(t is not None for t in targets):
+            fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": symbols, "size": 13, "color": "black"},
+                            name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
+        fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes",
+                         range=[0, 109] if unit == "share" else None, row=k, col=1)
         fig.update_yaxes(automargin=True, autorange="reversed", row=k, col=1)
-    n = sum(len(p) for p in panels)
+    n = sum(len(p) for _, p in panels)
     fig.update_layout(title=html.escape(stage_title), height=150 + 38 * n + 50 * (len(panels) - 1),
                       margin={"l": 10, "r": 40, "t": 40, "b": 10}, template="plotly_white",
                       legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
@@ -89,6 +96,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }
 th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
 .met { color: #2e7d32; font-weight: 600; } .missed { color: #c62828; font-weight: 600; } .close { color: #b26a00; font-weight: 600; }
 .warn { background: #fff3cd; padding: 0.5em; } .headline { font-size: 1.1em; background: #f5f7f8; padding: 0.6em 0.8em; }
+.headline ul { margin: 0.3em 0; padding-left: 1.2em; font-size: 0.9em; } .rule { font-size: 0.8em; color: #555; }
 .cards { display: flex; flex-wrap: wrap; gap: 0.6em; } .card { background: #f5f7f8; padding: 0.5em 0.8em; min-width: 12em; }
 .card b { display: block; font-size: 1.4em; }
 nav a { margin-right: 1em; } .fig { page-break-inside: avoid; }
@@ -113,7 +121,8 @@ class Wording:
     per_day: str = "Per day of the measured period (after the warm-up)"
     mean_over: str = "Mean over replications with its 95 % confidence interval"
     pathway: str = "as simulated"
-    inside_at_end: str = "patients inside when the run ended (a replication)"
+    inside_at_end: str = "patients inside when a replication ended"
+    sample_noun: str = "replication"  # what each statistic is computed over before it is averaged
     method_html: str = ""  # replaces the simulation's method table (already escaped)
 
 
@@ -121,40 +130,31 @@ SIMULATED = Wording()
 
 
 def planner_figures(results, wording: Wording = SIMULATED) -> list[tuple[str, str]]:
-    """The figures planners are judged on, as (label, value) pairs."""
+    """The figures planners are judged on, as (label, value) pairs, each the mean over
+    replications (or periods of a log) with its 95 % interval."""
     model = results.scenario.model
     summary = results.summary()
-    days = max(results.measured_days, 1e-9)
     out: list[tuple[str, str]] = []
-    patients = results.patients_for_figures()
-    fig_days = max(results.figure_days, 1e-9)
-    if len(patients):
-        for m in model.moments:
-            first = next((t for tiers in m.tiers.values() for t in tiers if t.kind == "within"), None)
-            if m.kind != "duration" or not m.critical or first is None or m.by >= 0:
-                continue  # a moment by group has a target per group: its patients a day over it are below
-            start, stop = model.events[m.start_event], model.events[m.end_event]
-            ok = patients[start].notna() & (patients[start] >= model.warm_up) & patients[stop].notna()
-            beyond = (patients.loc[ok, stop] - patients.loc[ok, start] - first.threshold).clip(lower=0)
-            out.append((f"hours a day spent waiting beyond {_minutes(first.threshold)}: {m.title}",
-                        f"{beyond.sum() / 60 / fig_days:,.1f} h"))
-    for _, r in summary[(summary["kind"] == "duration") & (summary["tier"] != "")].iterrows():
-        if str(r["tier"]).lower().startswith("mean") or not r["critical"]:
-            continue
+    duration = summary[(summary["kind"] == "duration") & summary["critical"]]
+    for _, r in duration[duration["tier_kind"] == "within"].groupby(["moment", "group"], sort=False).head(1).iterrows():
+        if r["group"] != "all":
+            continue  # a moment by group has a target per group: its patients a day over it are below
+        out.append((f"hours a day spent waiting beyond {duration_text(r['target'])}: {r['title']}",
+                    interval_text(r["beyond_hours_per_day"], r["beyond_hours_per_day_ci_low"],
+                                  r["beyond_hours_per_day_ci_high"], "h")))
+    for _, r in duration[duration["tier_kind"] == "within"].iterrows():
         if r["target_share"] >= 0.999 or r["target"] >= 240:
-            group = "" if r["group"] == "all" else f" ({r['group']})"
-            out.append((f"patients a day waiting over {_minutes(r['target'])}: {r['title']}{group_label(group)}",
-                        f"{r['n'] * (1 - r['within_target']) / days:,.1f}"))
-    if len(patients):
-        left = patients[(patients["left"] >= model.warm_up)]
-        for outcome, count in left["outcome"].astype(str).value_counts().items():
-            out.append((f"patients a day leaving: {outcome.replace('_', ' ')}", f"{count / fig_days:,.1f}"))
-        reps = max(patients["replication"].nunique(), 1)
-        out.append((wording.inside_at_end,
-                    f"{(patients['outcome'].astype(str) == 'inside').sum() / reps:,.0f}"))
+            out.append((f"patients a day waiting over {duration_text(r['target'])}: {row_label(r['title'], r['group'])}",
+                        interval_text(r["missed_per_day"], r["missed_per_day_ci_low"], r["missed_per_day_ci_high"])))
+    for r in results.leaving().itertuples():
+        if r.per_day > 0:
+            out.append((f"patients a day leaving: {r.outcome.replace('_', ' ')}",
+                        interval_text(r.per_day, r.ci_low, r.ci_high)))
+    inside, low, high = results.inside_at_end()
+    out.append((wording.inside_at_end, interval_text(inside, low, high, digits=0)))
     journey = summary[summary["moment"] == "journey"].iloc[0]
-    out.append(("journeys meeting every critical moment", f"{100 * journey['mean']:.1f} % "
-                f"({100 * journey['mean_ci_low']:.1f} – {100 * journey['mean_ci_high']:.1f})"))
+    out.append(("journeys meeting every critical moment",
+                interval_text(journey["mean"], journey["mean_ci_low"], journey["mean_ci_high"], SHARE)))
     return out
 
 
@@ -162,23 +162,57 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _minutes(value: float) -> str:
-    from .figures import _minutes as minutes
-    return minutes(value)
+def _by_moment(items) -> list[str]:
+    """Misses grouped by moment, in the order of the first of each: ``Response: category 1 — mean
+    7min, 90% within 15min; category 3 — 90% within 120min``."""
+    grouped: dict[str, list] = {}
+    for m in items:
+        grouped.setdefault(m.title, []).append(m)
+    lines = []
+    for title, ms in grouped.items():
+        parts = [(f"{group_label(m.group)} — " if m.group != "all" else "") + ", ".join(t for t, _ in m.tiers) for m in ms]
+        lines.append(f"{title}: " + "; ".join(parts))
+    return lines
+
+
+def headline_lines(summary) -> list[str]:
+    """The run's verdict in plain sentences: how many targets of critical moments (each tier of
+    each group counts once) are missed or too close to call, every one named by moment, then the
+    other targets and the journey outcome."""
+    lines = []
+    critical, other = count_targets(summary, True), count_targets(summary, False)
+    ranked = misses(summary)
+    missed = [m for m in ranked if any(v == "missed" for _, v in m.tiers)]
+    for m in missed:
+        m.tiers = [(t, v) for t, v in m.tiers if v == "missed"]
+    close = [m for m in misses(summary) if all(v == "close" for _, v in m.tiers)]
+    text = f"{critical.missed} of {_count(critical.targets, 'critical target')} missed"
+    if critical.close:
+        text += f", {critical.close} too close to call (the interval straddles the target)"
+    if critical.missed + critical.close == 0:
+        text = f"Every one of the {_count(critical.targets, 'critical target')} is met"
+    lines.append(text + ".")
+    lines += [f"Missed: {line}" for line in _by_moment([m for m in missed if m.critical])]
+    lines += [f"Too close to call: {line}" for line in _by_moment([m for m in close if m.critical])]
+    if other.targets:
+        lines.append(f"Other targets: {other.missed} of {other.targets} missed"
+                     + (f", {other.close} too close to call" if other.close else "") + ".")
+        lines += [f"Missed: {line}" for line in _by_moment([m for m in missed if not m.critical])]
+    journey = summary[summary["moment"] == "journey"]
+    if len(journey):
+        j = journey.iloc[0]
+        target = f" (target {j['tier']}: {row_verdict(j)})" if j["tier"] else ""
+        lines.append(f"Journeys meeting every critical moment that applied: "
+                     f"{interval_text(j['mean'], j['mean_ci_low'], j['mean_ci_high'], SHARE)}{target}.")
+    return lines
 
 
 def headline(results) -> str:
-    from .figures import moment_status
-    lines = moment_status(results.summary())
-    critical = [m for m in lines if m["critical"] and m["status"] != "no target"]
-    missed = [m for m in critical if m["status"] == "missed"]
-    close = [m for m in critical if m["status"] == "close"]
-    text = f"{len(missed)} of {len(critical)} critical moments miss their target"
-    if missed:
-        text += ": " + "; ".join(html.escape(m["title"] + ("" if m["group"] == "all" else f" ({m['group']})")) for m in missed[:6])
-    if close:
-        text += f". {len(close)} more are too close to call (the interval straddles the target)"
-    return text + "."
+    """The headline as HTML: the count in bold, then every miss by moment."""
+    lines = headline_lines(results.summary())
+    first, rest = lines[0], lines[1:]
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in rest)
+    return f"<b>{html.escape(first)}</b><ul class='misses'>{items}</ul>"
 
 
 def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
@@ -233,7 +267,7 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
 <nav><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a><a href="#figures">Key figures</a>
 <a href="#stages">Stage by stage</a><a href="#day">Through the day</a><a href="#pathway">Pathway</a>
 <a href="#summary">Summary table</a><a href="#method">Method</a></nav>
-<p class="headline">{headline(results)}</p>
+<div class="headline">{headline(results)}</div>
 {warning_html}
 <h2 id="cycle">The service cycle</h2>
 <p>Each moment of truth on its stage: <span class="met">met</span> (target met, confidence interval agrees),
@@ -241,6 +275,7 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
 diamonds are critical moments.</p>
 {blocks['cycle']}
 <h2 id="weakest">Weakest moments first</h2>
+<p class="rule">{esc(RULE)}</p>
 {blocks['weakest']}
 <h2 id="figures">Key figures</h2>
 <p>{esc(wording.per_day)}, {esc(wording.sample or _sample_text(results))}.</p>
@@ -255,7 +290,7 @@ diamonds are critical moments.</p>
 <h2 id="pathway">The pathway {esc(wording.pathway)}</h2>
 {path_html}
 <h2 id="summary">Summary table</h2>
-{_table(summary)}
+{_table(summary, wording.sample_noun)}
 {wording.method_html or _simulation_method(results, run_meta)}
 </body></html>
 """
@@ -286,19 +321,20 @@ def _simulation_method(results, run_meta: dict) -> str:
 """
 
 
-def _table(summary) -> str:
+def _table(summary, noun: str = "replication") -> str:
     esc = html.escape
-    head = ["moment", "group", "tier", "n / rep", "open", "mean (95 % CI)", "p50", "p90", "p95", "within target (95 % CI)", "met"]
+    head = ["moment", "group", "tier", f"patients per {noun}", "open", "mean (95 % CI)", "p50", "p90", "p95",
+            "within target (95 % CI)", "patients a day missing it (95 % CI)", "verdict"]
     lines = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for _, r in summary.iterrows():
         unit = r["unit"]
-        mean = f"{_fmt(r['mean'], unit)} ({_fmt(r['mean_ci_low'], unit)} – {_fmt(r['mean_ci_high'], unit)})"
-        within = (f"{_fmt(r['within_target'], 'share')} ({_fmt(r['within_target_ci_low'], 'share')} – "
-                  f"{_fmt(r['within_target_ci_high'], 'share')})") if r["within_target"] == r["within_target"] else "–"
-        met = r["met"]
-        met_text = "–" if str(met) == "<NA>" else ("<span class='met'>met</span>" if bool(met) else "<span class='missed'>missed</span>")
-        cells = [esc(str(r["title"])), esc(str(r["group"])), esc(str(r["tier"])), _fmt(r["n"]), _fmt(r["n_open"]), mean,
-                 _fmt(r["p50"]), _fmt(r["p90"]), _fmt(r["p95"]), within, met_text]
+        verdict = r["verdict"]
+        cells = [esc(str(r["title"])), esc(str(r["group"])), esc(str(r["tier"])), _fmt(r["n"]), _fmt(r["n_open"]),
+                 interval_text(r["mean"], r["mean_ci_low"], r["mean_ci_high"], unit),
+                 _fmt(r["p50"], unit), _fmt(r["p90"], unit), _fmt(r["p95"], unit),
+                 interval_text(r["within_target"], r["within_target_ci_low"], r["within_target_ci_high"], SHARE),
+                 interval_text(r["missed_per_day"], r["missed_per_day_ci_low"], r["missed_per_day_ci_high"]),
+                 "–" if verdict == "no target" else f"<span class='{verdict}'>{verdict}</span>"]
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</table>")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .experiment import PATIENT_LOG_REPLICATIONS, ReplicationResult, run_replications
 from .moments import summary_rows
+from .moments.statistics import summary_table, t_interval
 from .scenario import Scenario
 
 
@@ -41,11 +42,13 @@ class Results:
         self.overloaded = [r.replication for r in results if r.overloaded]
         self.overwhelmed = sorted({r.overwhelmed for r in results if r.overloaded and r.overwhelmed})
         self.patient_counts = [r.patients for r in results]
+        self._leaving = np.stack([r.leaving for r in results]) if results else np.empty((0, len(scenario.model.outcomes)))
+        self._inside_at_end = np.array([r.inside_at_end for r in results], dtype=float)
         self.seconds = seconds
 
     def summary(self):
         """One row per moment × group × target tier (the columns of summary.csv)."""
-        from .stats import summary_table
+        from .moments.statistics import summary_table
         return summary_table(self.rows, self.per_replication).copy()
 
     @cached_property
@@ -61,6 +64,18 @@ class Results:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     FIGURE_REPLICATIONS = 3
+
+    def leaving(self):
+        """Patients a day leaving with each outcome in the measured period, with 95 % CIs."""
+        import pandas as pd
+        mean, low, high = t_interval(self._leaving, axis=0)
+        return pd.DataFrame({"outcome": self.scenario.model.outcomes, "per_day": mean,
+                             "ci_low": np.maximum(low, 0), "ci_high": high})
+
+    def inside_at_end(self) -> tuple[float, float, float]:
+        """Patients still inside when a replication ended: the mean and its 95 % CI."""
+        mean, low, high = t_interval(self._inside_at_end)
+        return float(mean), float(max(low, 0)) if low == low else float("nan"), float(high)
 
     def patients_for_figures(self):
         """The patients of at most three replications: enough for distributions, bounded in size."""

@@ -18,7 +18,8 @@ import numpy as np
 
 from .output import atomic_path
 
-ARRAYS = ("stats", "busy", "rostered", "queue", "inside", "measured_minutes", "inside_series")
+ARRAYS = ("stats", "busy", "rostered", "queue", "inside", "measured_minutes", "inside_series", "leaving")
+FORMAT = 2  # the layout of a stored replication: a store of another layout is started afresh
 
 
 class ReplicationStore:
@@ -26,7 +27,7 @@ class ReplicationStore:
 
     def __init__(self, folder: Path, scenario_hash: str, seed: int):
         self.dir = Path(folder) / ".replications"
-        self.identity = {"scenario_hash": scenario_hash, "seed": seed}
+        self.identity = {"scenario_hash": scenario_hash, "seed": seed, "format": FORMAT}
         self.dir.mkdir(parents=True, exist_ok=True)
         marker = self.dir / "identity.json"
         try:

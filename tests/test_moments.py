@@ -8,7 +8,7 @@ import pytest
 from helpers import scenario
 from patientflow.engine import INSIDE, Log
 from patientflow.moments import STATS, measure, summary_rows
-from patientflow.stats import summary_table
+from patientflow.moments.statistics import summary_table
 
 CALLS = """
 name: Calls
@@ -95,3 +95,51 @@ def test_summary_means_and_t_intervals_are_taken_across_replications(tmp_path):
     # t(0.975, 3) = 3.182446; sd = 1.290994; half-width = 3.182446 * 1.290994 / 2
     assert first["mean_ci_high"] - first["mean"] == pytest.approx(3.182446 * 1.290994 / 2, rel=1e-5)
     assert first["replications"] == 4
+
+
+def test_each_tier_says_patients_a_day_missing_it_beyond_what_it_allows_and_hours_beyond(tmp_path):
+    sc = scenario(tmp_path, CALLS)
+    model = sc.model
+    log = _log(model, [
+        ({"arrived": 100, "answer.start": 105, "left": 112}, "advised", 1),   # wait 5
+        ({"arrived": 100, "answer.start": 130, "left": 137}, "advised", 1),   # wait 30: 20 min beyond 10
+        ({"arrived": 100, "left": 150}, "abandoned", 0),
+        ({"arrived": 200}, None, 0),                  # open, waited 100 so far: 90 min beyond
+        ({"arrived": 295}, None, 0),                  # open, waited 5
+        ({"arrived": 250, "answer.start": 251}, None, 1),   # wait 1
+    ])
+    rows = summary_rows(model)
+    stats = measure(model, log, rows)
+    col = {s: i for i, s in enumerate(STATS)}
+    names = [(r.moment, r.tier.text if r.tier else "") for r in rows]
+    days = (300 - 60) / 1440
+    within = stats[names.index(("time_to_answer", "90% within 10min"))]
+    # 2 misses (the wait of 30, the open one past 10) of 4 judged; the tier allows 10 % of 4
+    assert within[col["missed_per_day"]] == pytest.approx(2 / days)
+    assert within[col["excess_per_day"]] == pytest.approx((2 - 0.1 * 4) / days)
+    assert within[col["beyond_hours_per_day"]] == pytest.approx((20 + 90) / 60 / days)
+    mean = stats[names.index(("time_to_answer", "mean 5min"))]
+    # waits 5, 30, 1: mean 12; cutting the 30 down to 5 brings it to 11/3 <= 5: one patient
+    assert mean[col["excess_per_day"]] == pytest.approx(1 / days)
+    assert np.isnan(mean[col["missed_per_day"]]) and np.isnan(mean[col["beyond_hours_per_day"]])
+    share = stats[names.index(("abandoned", "at most 5%"))]
+    assert share[col["missed_per_day"]] == pytest.approx(1 / days)
+    assert share[col["excess_per_day"]] == pytest.approx((1 - 0.05 * 4) / days)
+    journey = stats[names.index(("journey", "at least 50%"))]
+    assert journey[col["missed_per_day"]] == pytest.approx(2 / days)
+    assert journey[col["excess_per_day"]] == pytest.approx((0.5 * 3 - 1) / days)
+
+
+def test_the_fewest_waits_to_cut_to_a_mean_target():
+    from patientflow.moments.measure import fewest_to_mean
+    assert fewest_to_mean(np.array([1.0, 2.0, 3.0]), 5) == 0
+    assert fewest_to_mean(np.array([30.0, 5.0, 1.0]), 5) == 1
+    # mean 10 against 4: the excess is 18; cutting 16 -> 4 saves 12, then 8 -> 4 saves 4, then 6 -> 4 saves 2
+    assert fewest_to_mean(np.array([16.0, 8.0, 6.0]), 4) == 3
+    assert fewest_to_mean(np.array([]), 4) == 0
+
+
+def test_time_beyond_adds_only_the_minutes_past_the_threshold():
+    from patientflow.moments import time_beyond
+    assert time_beyond(np.array([5.0, 20.0, 45.0]), 15) == pytest.approx(5 + 30)
+    assert time_beyond(np.array([]), 15) == 0

@@ -260,7 +260,7 @@ def test_the_summary_table_shows_the_numbers_of_summary_csv(pages, reports):
                           keep_default_na=False, na_values={c: [""] for c in ("n", "within_target",
                                                                                   "within_target_ci_low",
                                                                                   "within_target_ci_high")})
-    table, col = table_with(pages["report"], "^moment", "^group", "^tier", r"^n\b", "^within target")
+    table, col = table_with(pages["report"], "^moment", "^group", "^tier", r"^patients per", "^within target")
     rows = table["rows"]
     assert len(rows) == len(summary)
     checked = 0
@@ -269,8 +269,8 @@ def test_the_summary_table_shows_the_numbers_of_summary_csv(pages, reports):
                  and row[col["^group"]] == r["group"] and row[col["^tier"]] == r["tier"]]
         assert len(match) == 1, f"row {r['moment']} {r['group']} {r['tier']}: {match}"
         row = match[0]
-        n = numbers(row[col[r"^n\b"]])
-        assert len(n) == 1 and same(n[0], r["n"]), (r["moment"], r["group"], row[col[r"^n\b"]], r["n"])
+        n = numbers(row[col[r"^patients per"]])
+        assert len(n) == 1 and same(n[0], r["n"]), (r["moment"], r["group"], row[col[r"^patients per"]], r["n"])
         within = row[col["^within target"]]
         if math.isnan(r["within_target"]):
             assert numbers(within) == [], within
