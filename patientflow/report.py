@@ -71,7 +71,7 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
             colours.append(STATUS_COLOUR[row_verdict(r)])
             texts.append(f"{value:,.1f}{suffix}" if value == value else "–")
             symbols.append("triangle-left" if r["tier_kind"] in ("at_most", "mean") else "triangle-right")
-        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto",
+        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto", textangle=0,
                     insidetextanchor="start", insidetextfont={"color": "white"}, cliponaxis=False, error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows,
                                                "color": "#37474f"},
                     name="estimate (95 % CI)", showlegend=legend and k == 1, row=k, col=1)

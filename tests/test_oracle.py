@@ -1,0 +1,328 @@
+"""Every number a run shows agrees with an independent recomputation from its patients (tests/oracle.py).
+
+Each scenario (the bundled baseline and two of its variants, shortened to 9 days) runs once with
+``patientflow run --patients``; summary.csv and the report's stage charts are then held against
+the oracle, which shares no code with the library, and no percentage on the page may exceed 100.
+The numbers checked in each output are printed at the end of the module.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import patientflow as pf
+from oracle import PER_DAY, oracle_summary
+
+BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
+SEED, REPLICATIONS = 2026, 3
+SHORT_RUN = "run: {length: 9d, warm_up: 2d}"
+
+# Moments the bundled file does not have, so that the report shows every kind of row: a duration
+# without a target in a stage whose other rows have targets, a share without a target, a target
+# for one group only, a critical "at least" share with two outcomes, and a mean tier that counts
+# the ward's initial occupants.
+EXTRA_MOMENTS = """
+moments:
+  crew_on_scene: {title: Call to crew on scene, stage: transfer, from: arrived, to: on_scene.start}
+  advice_by_phone: {title: Advice by phone, stage: service_request, kind: share, from: arrived,
+                    for: {stream: emergency_calls}, outcome: advice_only}
+  handled_by_category: {title: Call handled by category, stage: service_request, from: arrived,
+                        to: answer.end, by: category, target: {1: 90% within 2min}}
+  seen_and_treated: {title: Attendances admitted or discharged, stage: hospitalisation, kind: share,
+                     from: ed_arrival, outcome: [admitted, discharged], critical: true, target: at least 90%}
+  ward_discharge_wait: {title: Ready to leave the ward to left, stage: discharge,
+                        from: ward_discharge.queued, to: left, target: [mean 10h, 80% within 12h]}
+"""
+SCENARIOS = {
+    "baseline": ("baseline.yaml", ""),
+    "more_ward_beds": ("more_ward_beds.yaml", EXTRA_MOMENTS),
+    "earlier_discharges": ("earlier_discharges.yaml", ""),
+}
+COUNT_COLUMNS = ("n", "n_open", "replications")
+CONTRACT_COLUMNS = ("moment", "stage", "kind", "group", "critical", "unit", "n", "n_open", "mean", "mean_ci_low",
+                    "mean_ci_high", "p50", "p90", "p90_ci_low", "p90_ci_high", "p95", "target", "within_target",
+                    "within_target_ci_low", "within_target_ci_high", "met")
+PER_DAY_COLUMNS = tuple(f"{name}{end}" for name in PER_DAY for end in ("", "_ci_low", "_ci_high"))
+
+CHECKED: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # output -> scenario -> numbers
+
+
+@dataclass
+class Run:
+    """One scenario's run: its scenario dict, summary.csv as written, the oracle's summary and report.html."""
+
+    name: str
+    spec: dict
+    csv: pd.DataFrame
+    oracle: pd.DataFrame
+    page: str
+
+
+@pytest.fixture(scope="module", autouse=True)
+def numbers_checked(request):
+    """Print, after the module, how many numbers the oracle checked in each output."""
+    yield CHECKED
+    lines = ["numbers checked against the oracle:"]
+    for output, by_scenario in CHECKED.items():
+        detail = ", ".join(f"{name} {count}" for name, count in by_scenario.items())
+        lines.append(f"  {output}: {sum(by_scenario.values())} ({detail})")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # shown even when pytest captures output
+        print("\n" + "\n".join(lines))
+
+
+@pytest.fixture(scope="module", params=list(SCENARIOS))
+def run(request, tmp_path_factory) -> Run:
+    """Run a shortened copy of a bundled scenario once, with its patients, and recompute its summary."""
+    name = request.param
+    bundled, extra = SCENARIOS[name]
+    folder = tmp_path_factory.mktemp(name)
+    scenario = folder / f"{name}_short.yaml"
+    scenario.write_text(f"extends: {BUNDLED / bundled}\n{SHORT_RUN}\n{textwrap.dedent(extra)}")
+    out = folder / "out"
+    done = subprocess.run([sys.executable, "-m", "patientflow.cli", "run", str(scenario), "--replications",
+                           str(REPLICATIONS), "--seed", str(SEED), "--patients", "--out", str(out), "--jobs", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    spec = pf.load_scenario(scenario).spec.model_dump()
+    csv = pd.read_csv(out / "summary.csv", dtype=str, keep_default_na=False)
+    oracle = oracle_summary(pd.read_parquet(out / "patients.parquet"), spec)
+    return Run(name, spec, csv, oracle, (out / "report.html").read_text(encoding="utf-8"))
+
+
+def row_key(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Each summary row's identity: moment, group and tier."""
+    return list(zip(frame["moment"], frame["group"], frame["tier"]))
+
+
+def half_unit_of_last_digit(text: str) -> float:
+    """Half a unit in the last significant digit of a number written with ``%.6g``."""
+    value = abs(float(text))
+    return 0.0 if value == 0 else 0.5 * 10.0 ** (np.floor(np.log10(value)) - 5)
+
+
+def cell_agrees(text: str, expected, column: str) -> bool:
+    """Whether a summary.csv cell shows the oracle's value (the file writes numbers with 6 digits)."""
+    if expected is None or (isinstance(expected, float) and np.isnan(expected)):
+        return text == ""
+    if isinstance(expected, (bool, np.bool_)):
+        return text == str(bool(expected))
+    if isinstance(expected, str):
+        return text == expected
+    if column in COUNT_COLUMNS:
+        return text == f"{expected:.6g}"
+    return text != "" and abs(float(text) - expected) <= max(1e-6 * abs(expected), half_unit_of_last_digit(text))
+
+
+def disagreements(run: Run, columns) -> list[str]:
+    """Every cell of ``columns`` in summary.csv that differs from the oracle, counting those checked."""
+    csv = run.csv.set_index(pd.MultiIndex.from_tuples(row_key(run.csv)))
+    oracle = run.oracle.set_index(pd.MultiIndex.from_tuples(row_key(run.oracle)))
+    problems = []
+    for key in oracle.index:
+        for column in columns:
+            expected, shown = oracle.at[key, column], csv.at[key, column]
+            if isinstance(expected, (int, float, np.number)) and not isinstance(expected, (bool, np.bool_)):
+                CHECKED[f"summary.csv {'per-day columns' if column in PER_DAY_COLUMNS else 'columns'}"][run.name] += 1
+            if not cell_agrees(shown, expected, column):
+                problems.append(f"{'/'.join(key)} {column}: summary.csv {shown!r}, oracle {expected!r}")
+    return problems
+
+
+def test_summary_csv_equals_an_independent_recomputation(run):
+    assert set(CONTRACT_COLUMNS) <= set(run.csv.columns), "summary.csv lacks columns of the contract (DESIGN §4)"
+    unknown = set(run.csv.columns) - set(run.oracle.columns)
+    assert not unknown, f"summary.csv has columns the oracle does not recompute: {sorted(unknown)}"
+    assert sorted(row_key(run.csv)) == sorted(row_key(run.oracle)), "summary.csv rows differ from the oracle's"
+    assert run.csv["moment"].iloc[-1] == "journey", "the last row is the journey outcome"
+    columns = [c for c in run.csv.columns if c not in PER_DAY_COLUMNS]
+    problems = disagreements(run, columns)
+    assert not problems, f"{len(problems)} cells differ:\n" + "\n".join(problems[:40])
+
+
+def test_summary_csv_per_day_columns_equal_an_independent_recomputation(run):
+    missing = [c for c in PER_DAY_COLUMNS if c not in run.csv.columns]
+    if missing:
+        pytest.skip(f"summary.csv has no {', '.join(missing)} yet (being added to the library)")
+    problems = disagreements(run, PER_DAY_COLUMNS)
+    assert not problems, f"{len(problems)} cells differ:\n" + "\n".join(problems[:40])
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def plotly_figures(page: str) -> list[dict]:
+    """Every plotly figure embedded in a page, as ``{"data": [...], "layout": {...}, "at": offset}``."""
+    decoder = json.JSONDecoder()
+    figures = []
+    for call in re.finditer(r"Plotly\.newPlot\(\s*", page):
+        arguments, position = [], call.end()
+        for _ in range(3):  # the div's id, the traces, the layout
+            value, position = decoder.raw_decode(page, position)
+            arguments.append(value)
+            position = re.compile(r"\s*,\s*").match(page, position).end()
+        figures.append({"data": arguments[1], "layout": arguments[2], "at": call.start()})
+    return figures
+
+
+def plotly_array(values) -> list:
+    """A plotly array as a list: base64 typed arrays (``{"dtype", "bdata", "shape"}``) decoded."""
+    if isinstance(values, dict) and "bdata" in values:
+        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        if "shape" in values:
+            shape = values["shape"]
+            array = array.reshape([int(s) for s in shape.split(",")] if isinstance(shape, str) else shape)
+        return array.tolist()
+    return list(values) if values is not None else []
+
+
+def title_text(item: dict) -> str:
+    """The text of a layout or axis title, unescaped."""
+    title = item.get("title") or ""
+    return html.unescape(title.get("text") or "" if isinstance(title, dict) else title)
+
+
+@dataclass
+class Bar:
+    """One bar of a stage chart: its label, its value and the text printed beside it."""
+
+    label: str
+    value: float
+    text: str
+
+
+def stage_charts(page: str, stages: dict) -> dict[str, list[Bar]]:
+    """The bars of each stage chart in the page's "Stage by stage" section, by stage title."""
+    start = page.index('<h2 id="stages"')
+    end = page.index("<h2", start + 1)
+    charts: dict[str, list[Bar]] = {}
+    for figure in plotly_figures(page):
+        title = title_text(figure["layout"])
+        if not start < figure["at"] < end or title not in stages.values():
+            continue
+        bars = charts.setdefault(title, [])
+        for trace in figure["data"]:
+            if trace.get("type") != "bar":
+                continue
+            horizontal = trace.get("orientation") == "h"
+            labels = plotly_array(trace.get("y" if horizontal else "x"))
+            values = plotly_array(trace.get("x" if horizontal else "y"))
+            texts = plotly_array(trace.get("text")) or [""] * len(values)
+            bars += [Bar(html.unescape(str(label)), np.nan if v is None else float(v), str(text))
+                     for label, v, text in zip(labels, values, texts)]
+    return charts
+
+
+def shown_as(row) -> tuple[float, str]:
+    """What a summary row's bar shows: a share in % (0-100), or minutes for means and untargeted durations."""
+    if row["kind"] != "duration" or row["tier_kind"] in ("within", "at_most", "at_least"):
+        return 100 * (row["within_target"] if row["tier"] else row["mean"]), "%"
+    return row["mean"], "min"
+
+
+def labels_row(label: str, row) -> bool:
+    """Whether a bar's label names the row: its moment's title, its group and its tier."""
+    if row["title"] not in label or (row["tier"] and row["tier"] not in label):
+        return False
+    if row["group"] == "all":
+        return True
+    attribute, value = row["group"].split("=", 1)
+    return re.search(rf"\b{re.escape(attribute)}\W{{0,3}}{re.escape(value)}\b", label) is not None
+
+
+def text_shows(text: str, value: float, unit: str) -> bool:
+    """Whether a bar's text label shows ``value`` (to its printed decimals) with the right unit."""
+    number = re.search(r"-?\d[\d,]*(?:\.(\d+))?", text)
+    if number is None or (unit == "%") != ("%" in text) or (unit == "min" and "min" not in text):
+        return False
+    decimals = len(number.group(1) or "")
+    return abs(float(number.group(0).replace(",", "")) - value) <= 0.5 * 10.0 ** -decimals + 1e-9
+
+
+def test_stage_charts_show_every_row_with_its_value_and_unit(run):
+    stages = run.spec["stages"]
+    charts = stage_charts(run.page, stages)
+    problems = []
+    for stage, title in stages.items():
+        rows = run.oracle[run.oracle["stage"] == stage]
+        bars = charts.get(title, [])
+        if len(bars) != len(rows):
+            problems.append(f"{title}: {len(bars)} bars for {len(rows)} summary rows")
+        for _, row in rows.iterrows():
+            name = f"{title}: {row['moment']}/{row['group']}/{row['tier'] or 'no target'}"
+            matching = [bar for bar in bars if labels_row(bar.label, row)]
+            if len(matching) != 1:
+                problems.append(f"{name}: {len(matching)} bars labelled for it")
+                continue
+            bar = matching[0]
+            value, unit = shown_as(row)
+            CHECKED["report stage charts"][run.name] += 2
+            if np.isnan(value):
+                if not np.isnan(bar.value):
+                    problems.append(f"{name}: bar shows {bar.value}, the oracle has no value")
+                continue
+            if not np.isclose(bar.value, value, rtol=1e-6, atol=1e-9):
+                problems.append(f"{name}: bar at {bar.value}, oracle {value} {unit}")
+            if not text_shows(bar.text, value, unit):
+                problems.append(f"{name}: text {bar.text!r}, oracle {value:.1f} {unit}")
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+
+
+PERCENTAGE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*%")
+
+
+def page_text_without_utilisation(page: str) -> str:
+    """The page's visible text: scripts, styles and the utilisation table left out."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    text = re.sub(r"<table\b(?:(?!</table>).)*?(utilisation|rostered capacity).*?</table>", " ", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def strings_in(item) -> list[str]:
+    """Every string inside a figure's JSON."""
+    if isinstance(item, str):
+        return [item]
+    if isinstance(item, dict):
+        return [s for key, value in item.items() if key != "template" for s in strings_in(value)]
+    if isinstance(item, list):
+        return [s for value in item for s in strings_in(value)]
+    return []
+
+
+def values_on_percent_axes(figure: dict) -> list[float]:
+    """The numbers bars and markers plot on an axis of percentages ("% of patients"), with their error bars' ends."""
+    layout, numbers = figure["layout"], []
+    for trace in figure["data"]:
+        if trace.get("type") not in ("bar", "scatter"):
+            continue
+        for axis in ("x", "y"):
+            name = trace.get(f"{axis}axis", axis)
+            if not re.search(r"%\s*of\b", title_text(layout.get(f"{axis}axis{name[1:]}", {}))):
+                continue
+            values = [v for v in plotly_array(trace.get(axis)) if isinstance(v, (int, float))]
+            errors = plotly_array((trace.get(f"error_{axis}") or {}).get("array"))
+            numbers += values + [v + e for v, e in zip(values, errors) if e is not None]
+    return numbers
+
+
+def test_no_percentage_on_the_report_is_over_100(run):
+    shown = [float(p.replace(",", "")) for p in PERCENTAGE.findall(page_text_without_utilisation(run.page))]
+    for figure in plotly_figures(run.page):
+        texts = strings_in(figure["data"]) + strings_in(figure["layout"])
+        shown += [float(p.replace(",", "")) for t in texts if "utilisation" not in t for p in PERCENTAGE.findall(t)]
+        shown += values_on_percent_axes(figure)
+    CHECKED["report percentages"][run.name] += len(shown)
+    over = sorted({round(p, 1) for p in shown if p > 100 + 1e-6})
+    assert not over, f"percentages over 100 on the page: {over[:20]}"
