@@ -3,6 +3,8 @@
 Each scenario (the bundled baseline and two of its variants, shortened to 9 days) runs once with
 ``patientflow run --patients``; summary.csv and the report's stage charts are then held against
 the oracle, which shares no code with the library, and no percentage on the page may exceed 100.
+The report's key figures, its headline and its "Weakest moments first" figure are held against
+tests/oracle_report.py, which recomputes them from the patients, the scenario and the oracle's summary.
 The numbers checked in each output are printed at the end of the module.
 """
 
@@ -15,7 +17,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import pytest
 
 import patientflow as pf
 from oracle import PER_DAY, oracle_summary
+from oracle_report import WEAKEST_BARS, headline, key_figures, named_tiers, titled, weakest
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
 SEED, REPLICATIONS = 2026, 3
@@ -62,13 +65,15 @@ CHECKED: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # ou
 
 @dataclass
 class Run:
-    """One scenario's run: its scenario dict, summary.csv as written, the oracle's summary and report.html."""
+    """One scenario's run: its scenario dict, summary.csv as written, the oracle's summary, report.html
+    and patients.parquet."""
 
     name: str
     spec: dict
     csv: pd.DataFrame
     oracle: pd.DataFrame
     page: str
+    patients: pd.DataFrame
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,8 +104,9 @@ def run(request, tmp_path_factory) -> Run:
     assert done.returncode == 0, done.stdout + done.stderr
     spec = pf.load_scenario(scenario).spec.model_dump()
     csv = pd.read_csv(out / "summary.csv", dtype=str, keep_default_na=False)
-    oracle = oracle_summary(pd.read_parquet(out / "patients.parquet"), spec)
-    return Run(name, spec, csv, oracle, (out / "report.html").read_text(encoding="utf-8"))
+    patients = pd.read_parquet(out / "patients.parquet")
+    oracle = oracle_summary(patients, spec)
+    return Run(name, spec, csv, oracle, (out / "report.html").read_text(encoding="utf-8"), patients)
 
 
 def row_key(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -326,3 +332,190 @@ def test_no_percentage_on_the_report_is_over_100(run):
     CHECKED["report percentages"][run.name] += len(shown)
     over = sorted({round(p, 1) for p in shown if p > 100 + 1e-6})
     assert not over, f"percentages over 100 on the page: {over[:20]}"
+
+
+# --- the key figures, the headline and "Weakest moments first" (tests/oracle_report.py) --------
+
+NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
+INTERVAL = re.compile(rf"(?P<value>{NUMBER})(?P<unit>(?: h| %)?)(?: \((?P<low>{NUMBER}) – (?P<high>{NUMBER})\))?")
+
+
+def section(page: str, anchor: str) -> tuple[int, int]:
+    """Where a section of the page runs: from its ``<h2 id=...>`` to the next heading."""
+    start = page.index(f'<h2 id="{anchor}"')
+    return start, page.index("<h2", start + 1)
+
+
+def interval_problems(text: str, expected: tuple[float, float, float], unit: str, digits: int = 1,
+                      numbers: dict | None = None) -> list[str]:
+    """How ``X unit (LOW – HIGH)`` (or ``X unit`` without an interval) differs from the expected numbers,
+    each to its printed precision; adds the numbers compared to ``numbers["compared"]``."""
+    numbers = {} if numbers is None else numbers
+    value, low, high = expected
+    if np.isnan(value):
+        return [] if text == "–" else [f"shows {text!r}, the oracle has no value"]
+    match = INTERVAL.fullmatch(text)
+    if match is None:
+        return [f"{text!r} is not written 'X{' ' + unit if unit else ''} (LOW – HIGH)'"]
+    problems = []
+    if match["unit"].strip() != unit:
+        problems.append(f"{text!r}: unit {match['unit'].strip()!r}, expected {unit!r}")
+    has_interval = not (np.isnan(low) or np.isnan(high))
+    if (match["low"] is not None) != has_interval:
+        problems.append(f"{text!r}: {'no interval' if has_interval else 'an interval'} expected")
+    for name, shown, number in (("value", match["value"], value), ("low", match["low"], low),
+                                ("high", match["high"], high)):
+        if shown is None or np.isnan(number):
+            continue
+        numbers["compared"] = numbers.get("compared", 0) + 1
+        decimals = len(shown.partition(".")[2])
+        if decimals != digits or abs(float(shown.replace(",", "")) - number) > 0.5 * 10.0 ** -digits + 1e-9:
+            problems.append(f"{text!r}: {name} {shown}, oracle {number:.{digits + 3}f} ({digits} decimals)")
+    return problems
+
+
+def test_key_figures_equal_an_independent_recomputation(run):
+    start, end = section(run.page, "figures")
+    cards = [(html.unescape(label), html.unescape(value))
+             for value, label in re.findall(r"<div class='card'><b>(.*?)</b>(.*?)</div>", run.page[start:end])]
+    expected = key_figures(run.oracle, run.patients, run.spec)
+    shown_labels, expected_labels = Counter(label for label, _ in cards), Counter(f.label for f in expected)
+    problems = [f"missing card: {label}" for label in expected_labels - shown_labels]
+    problems += [f"card the rule does not give: {label}" for label in shown_labels - expected_labels]
+    by_label: dict[str, list] = defaultdict(list)
+    for figure in expected:
+        by_label[figure.label].append(figure)
+    kinds, numbers = [], {"compared": 0}
+    for label, value in cards:
+        if not by_label.get(label):
+            continue
+        figure = by_label[label].pop(0)
+        kinds.append(figure.kind)
+        problems += [f"{label}: {p}" for p in interval_problems(value, (figure.value, figure.low, figure.high),
+                                                                figure.unit, figure.digits, numbers)]
+    if kinds != sorted(kinds):
+        problems.append(f"cards out of order (kinds of figure in the page's order: {kinds})")
+    CHECKED["report key figures"][run.name] += numbers["compared"]
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+
+
+def headline_lines(page: str) -> tuple[str, list[str]]:
+    """The headline's bold first line and the lines of its list, unescaped."""
+    block = re.search(r'<div class="headline">(.*?)</div>', page, flags=re.S).group(1)
+    first = re.search(r"<b>(.*?)</b>", block, flags=re.S).group(1)
+    return html.unescape(first), [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", block, flags=re.S)]
+
+
+JOURNEY_LINE = re.compile(r"Journeys meeting every critical moment that applied: (?P<share>.+?)"
+                          r"(?: \(target (?P<target>[^()]+)\))?\.")
+
+
+def placement_problems(name: str, expected: set, shown: list, moments: list) -> list[str]:
+    """How the tiers a kind of headline line names differ from those it must name (and each moment once)."""
+    problems = [f"{name}: {'/'.join(item)} not named" for item in sorted(expected - set(shown))]
+    problems += [f"{name}: {'/'.join(item)} named, but it is not {name.lower()} by the rule"
+                 for item in sorted(set(shown) - expected)]
+    problems += [f"{name}: {m} on {n} lines" for m, n in Counter(moments).items() if n > 1]
+    return problems
+
+
+def test_headline_counts_and_names_every_target_by_its_verdict(run):
+    first, lines = headline_lines(run.page)
+    expected = headline(run.oracle)
+    problems = [] if first == expected.count_line else [f"first line {first!r}, expected {expected.count_line!r}"]
+    numbers = {"compared": 0}
+    journey = JOURNEY_LINE.fullmatch(lines[-1]) if lines else None
+    if journey is None:
+        problems.append(f"the last line is not the journey's: {lines[-1:]!r}")
+    else:
+        problems += [f"journey: {p}" for p in interval_problems(journey["share"], expected.journey, "%", 1, numbers)]
+        if (journey["target"] or "") != expected.journey_target:
+            problems.append(f"journey target {journey['target']!r}, expected {expected.journey_target!r}")
+        lines = lines[:-1]
+    other = next((i for i, line in enumerate(lines) if line.startswith("Other targets:")), len(lines))
+    if expected.other_line is None and other < len(lines):
+        problems.append(f"{lines[other]!r}, but no moment that is not critical has a target")
+    if expected.other_line is not None and lines[other:other + 1] != [expected.other_line]:
+        problems.append(f"other targets line {lines[other:other + 1]!r}, expected {expected.other_line!r}")
+    shown: dict[str, list] = defaultdict(list)
+    moments: dict[str, list] = defaultdict(list)
+    for position, line in enumerate(lines):
+        kind, _, rest = line.partition(": ")
+        if position == other:
+            continue
+        name = kind if position < other else f"Other {kind}"
+        if name not in ("Missed", "Too close to call", "Other Missed"):
+            problems.append(f"a line the rule does not give: {line!r}")
+            continue
+        moment, items = named_tiers(rest, run.oracle)
+        if moment is None:
+            problems.append(f"{line!r} does not start with a moment's title")
+        shown[name] += items
+        moments[name].append(moment)
+    for name, tiers in (("Missed", expected.missed), ("Too close to call", expected.close),
+                        ("Other Missed", expected.other_missed)):
+        problems += placement_problems(name, tiers, shown[name], moments[name])
+    targets = run.oracle[(run.oracle["tier"] != "") & (run.oracle["kind"] != "journey")]
+    counts = len(re.findall(r"\d+", expected.count_line + (expected.other_line or "")))
+    CHECKED["report headline"][run.name] += counts + numbers["compared"] + len(targets)  # each tier's place too
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+
+
+def weakest_bars(page: str) -> list[tuple[str, float]]:
+    """The bars of the figure right after the "Weakest moments first" heading: (label, value)."""
+    start, _ = section(page, "weakest")
+    figure = next(f for f in plotly_figures(page) if f["at"] > start)
+    bars = []
+    for trace in figure["data"]:
+        if trace.get("type") == "bar":
+            bars += [(html.unescape(str(label)), np.nan if value is None else float(value))
+                     for label, value in zip(plotly_array(trace.get("y")), plotly_array(trace.get("x")))]
+    return bars
+
+
+def labelled(label: str, candidates: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The moment-group a bar's label names: the longest title (with its group) it starts with, followed
+    by nothing, a space (not a bracket) or a ``<br>``."""
+    head = label.split("<br>")[0]
+    fits = [c for c in candidates if head.startswith(c) and (head == c or (head[len(c)] == " " and
+                                                                            not head[len(c):].startswith(" (")))]
+    return candidates[max(fits, key=len)] if fits else None
+
+
+def test_weakest_moments_figure_ranks_the_tiers_not_met(run):
+    expected = weakest(run.oracle)
+    by_group = {(w.moment, w.group): w for w in expected}
+    rows = run.oracle[run.oracle["kind"] != "journey"].drop_duplicates(["moment", "group"])
+    candidates = {titled(r["title"], r["group"]): (r["moment"], r["group"]) for _, r in rows.iterrows()}
+    bars = weakest_bars(run.page)
+    problems = []
+    if len(bars) != min(WEAKEST_BARS, len(expected)):
+        problems.append(f"{len(bars)} bars, the rule gives {min(WEAKEST_BARS, len(expected))} "
+                        f"({len(expected)} moment-groups with a tier not met, at most {WEAKEST_BARS})")
+    shown = []
+    for label, value in bars:
+        group = labelled(label, candidates)
+        if group not in by_group:
+            problems.append(f"bar {label!r}: {'no moment-group' if group is None else '/'.join(group)} with a "
+                            "tier not met")
+            continue
+        weak = by_group[group]
+        shown.append(weak)
+        CHECKED["report weakest figure"][run.name] += 2  # its value and its place
+        if not np.isclose(value, weak.value, rtol=1e-6, atol=1e-9):
+            problems.append(f"{weak.label}: bar at {value}, oracle {weak.value}")
+    if len(set(shown)) != len(shown):
+        problems.append(f"a moment-group has several bars: {[w.label for w in shown]}")
+
+    def before(a, b) -> bool:  # a ranks strictly before b (values equal to a millionth are ties)
+        return a.critical > b.critical or (a.critical == b.critical and
+                                           a.value > b.value + 1e-6 * max(1.0, abs(b.value)))
+
+    problems += [f"{b.label} ({b.value:.3f}) shown before {a.label} ({a.value:.3f})"
+                 for b, a in zip(shown, shown[1:]) if before(a, b)]
+    if shown:
+        problems += [f"{w.label} ({w.value:.3f}) left out, but it ranks before {shown[-1].label}"
+                     for w in expected if w not in shown and before(w, shown[-1])]
+    else:
+        problems += [f"{w.label} left out" for w in expected[:WEAKEST_BARS]]
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
