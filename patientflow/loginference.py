@@ -19,6 +19,12 @@ Real logs rarely say everything a scenario names. Two things can often be told f
 
 When more than one answer fits, none is guessed: an unknown outcome excludes the row (listed), an
 unknown branch option stays unknown (counted in the notes) and the path is followed no further.
+
+A time the reader left out (it did not parse, or was out of order: ``unknown``, patients ×
+events) is missing, but the event *happened*: the outcome, the branch options and the path count
+it as recorded, only not when. The last step the log shows is then the furthest one along the
+pathway with a time recorded or left out. A patient whose time of leaving, or whose outcome, was
+left out (``ended``) has left: its outcome is told from the times like a blank one.
 """
 
 from __future__ import annotations
@@ -34,35 +40,57 @@ def labels_column(values, index):
     return pd.Series(list(values), index=index, dtype=object)
 
 
-def last_steps(model, times: np.ndarray) -> np.ndarray:
+def last_steps(model, times: np.ndarray, unknown: np.ndarray | None = None) -> np.ndarray:
     """Per patient, the last step the log shows (-1: none): the step of the latest recorded time,
-    the later step in pathway order on a tie. ``times`` is (patients, events)."""
+    the later step in pathway order on a tie. ``times`` is (patients, events). For a patient with
+    times left out (``unknown``), the furthest step along the pathway with a time recorded or left
+    out (the times kept are in pathway order, so for the others the two agree)."""
     n = times.shape[0]
     if not model.steps:
         return np.full(n, -1)
+    found = _by_time(model, times)
+    if unknown is not None and unknown.any():
+        rows = np.flatnonzero(unknown.any(axis=1))
+        seen = recorded_steps(model, times[rows], unknown[rows])
+        rank = _pathway_rank(model)
+        score = np.where(seen, rank[None, :], -1)
+        found[rows] = np.where(seen.any(axis=1), np.argmax(score, axis=1), -1)
+    return found
+
+
+def _pathway_rank(model) -> np.ndarray:
+    """Each step's place in pathway order (a later step reaches fewer steps)."""
+    order = sorted(range(len(model.steps)), key=lambda i: -len(model.reachable_steps[i]))
+    rank = np.empty(len(order))
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _by_time(model, times: np.ndarray) -> np.ndarray:
+    n = times.shape[0]
     latest = np.full((n, len(model.steps)), -np.inf)
     for s in model.steps:
         block = times[:, [s.queued, s.start, s.end]]
         seen = ~np.isnan(block).all(axis=1)
         latest[seen, s.index] = np.nanmax(block[seen], axis=1)
-    order = sorted(range(len(model.steps)), key=lambda i: -len(model.reachable_steps[i]))  # pathway order
-    rank = np.empty(len(order))
-    rank[order] = np.arange(len(order))
+    rank = _pathway_rank(model)
     score = np.where(np.isfinite(latest), latest + rank[None, :] * 1e-9, -np.inf)
     found = np.argmax(score, axis=1)
     return np.where(np.isfinite(score.max(axis=1)), found, -1)
 
 
-def recorded_steps(model, times: np.ndarray) -> np.ndarray:
-    """(patients, steps): whether the log shows any time of the step."""
-    return np.column_stack([~np.isnan(times[:, [s.queued, s.start, s.end]]).all(axis=1) for s in model.steps]) \
+def recorded_steps(model, times: np.ndarray, unknown: np.ndarray | None = None) -> np.ndarray:
+    """(patients, steps): whether the log shows any time of the step (or one it left out)."""
+    shown = ~np.isnan(times) if unknown is None else ~np.isnan(times) | unknown
+    return np.column_stack([shown[:, [s.queued, s.start, s.end]].any(axis=1) for s in model.steps]) \
         if model.steps else np.zeros((times.shape[0], 0), dtype=bool)
 
 
-def _possible_outcomes(model, step: int, times: np.ndarray, mapped: set[int]) -> set[int]:
+def _possible_outcomes(model, step: int, times: np.ndarray, mapped: set[int], unknown: np.ndarray | None = None) -> set[int]:
     """Outcomes a patient last seen at ``step`` can have ended with: the exits reachable from there
     and the give-ups at steps it may not have started. A step whose start the log has a column
-    for, left blank, was never started: the patient may have given up there, but went no further."""
+    for, left blank, was never started: the patient may have given up there, but went no further.
+    A start the reader left out (``unknown``) was made."""
     found: set[int] = set()
     stack, seen = [step], set()
     while stack:
@@ -71,7 +99,7 @@ def _possible_outcomes(model, step: int, times: np.ndarray, mapped: set[int]) ->
             continue
         seen.add(j)
         s = model.steps[j]
-        unstarted = np.isnan(times[s.start])
+        unstarted = np.isnan(times[s.start]) and not (unknown is not None and unknown[s.start])
         if s.patience is not None and unstarted:
             found.add(s.gives_up_as)
         if unstarted and s.start in mapped:
@@ -84,41 +112,47 @@ def _possible_outcomes(model, step: int, times: np.ndarray, mapped: set[int]) ->
     return found
 
 
-def infer_outcomes(model, patients, given, mapped: set[str] = frozenset()) -> list[tuple[int, str]]:
+def infer_outcomes(model, patients, given, mapped: set[str] = frozenset(), unknown: np.ndarray | None = None,
+                   ended: np.ndarray | None = None) -> list[tuple[int, str]]:
     """Fill ``patients["outcome"]``; returns (position, message) for outcomes that cannot be told.
-    ``mapped`` are the events the log has a column for (a blank one says it did not happen)."""
+    ``mapped`` are the events the log has a column for (a blank one says it did not happen);
+    ``unknown`` the times left out (patients × events), ``ended`` the patients known to have left
+    without a usable time of leaving (or outcome)."""
     times = patients[model.events].to_numpy(dtype=float)
     left = times[:, model.event("left")]
+    gone = ~np.isnan(left) if ended is None else ~np.isnan(left) | np.asarray(ended, dtype=bool)
     outcome = np.full(len(patients), None, dtype=object)
     problems = []
-    position = last_steps(model, times)
+    position = last_steps(model, times, unknown)
     first = {s.name: s.first_step for s in model.streams}
     columns = {model.event(e) for e in mapped if e in model.events}
     for i in range(len(patients)):
         label = given[i] if given is not None else None
         if label is not None:
-            if label == INSIDE and not np.isnan(left[i]):
+            if label == INSIDE and gone[i]:
                 problems.append((i, "the outcome says the patient is still inside, but a time of leaving is recorded"))
             outcome[i] = label
             continue
-        if np.isnan(left[i]):
+        if not gone[i]:
             outcome[i] = INSIDE
             continue
         step = position[i] if position[i] >= 0 else first.get(patients["stream"].iat[i], 0)
-        could = sorted(_possible_outcomes(model, step, times[i], columns))
+        could = sorted(_possible_outcomes(model, step, times[i], columns, None if unknown is None else unknown[i]))
         if len(could) == 1:
             outcome[i] = model.outcomes[could[0]]
         else:
             names = ", ".join(model.outcomes[o] for o in could)
-            problems.append((i, f"no outcome recorded, and the times allow several ({names}): map an outcome column"))
+            problems.append((i, f"no outcome recorded, and the times allow several ({names}): map an outcome column" if given is None
+                             else f"no usable outcome, and the times allow several ({names}): the patient is not used"))
     patients["outcome"] = labels_column(outcome, patients.index)
     return problems
 
 
-def infer_branches(model, patients, mapped: set[str]) -> list[str]:
-    """Fill the option of each branch whose attribute the log does not give; notes saying how many."""
+def infer_branches(model, patients, mapped: set[str], unknown: np.ndarray | None = None) -> list[str]:
+    """Fill the option of each branch whose attribute the log does not give; notes saying how many.
+    ``unknown``: times left out (patients × events), steps the patient still went through."""
     times = patients[model.events].to_numpy(dtype=float)
-    seen = recorded_steps(model, times)
+    seen = recorded_steps(model, times, unknown)
     outcomes = patients["outcome"].to_numpy(dtype=object)
     starts = np.array([next((s.first_step for s in model.streams if s.name == name), -1) for name in patients["stream"]])
     notes = []
@@ -166,13 +200,15 @@ def _fits(model, target: int, later: np.ndarray, outcome) -> bool:
     return not known or model.outcomes.index(outcome) in model.reachable_outcomes[target]
 
 
-def fill_along_paths(model, patients) -> str:
-    """Fill blank times that the patient's path through the steps fixes; a note saying how many."""
+def fill_along_paths(model, patients, unknown: np.ndarray | None = None) -> str:
+    """Fill blank times that the patient's path through the steps fixes; a note saying how many.
+    ``unknown``: times left out (patients × events) — missing, but the events happened."""
     times = patients[model.events].to_numpy(dtype=float, copy=True)
     before = int(np.isnan(times).sum())
     outcomes = patients["outcome"].to_numpy(dtype=object)
-    position = last_steps(model, times)
-    seen = recorded_steps(model, times)
+    position = last_steps(model, times, unknown)
+    seen = recorded_steps(model, times, unknown)
+    started = ~np.isnan(times) if unknown is None else ~np.isnan(times) | unknown
     firsts = {s.name: s.first_step for s in model.streams}
     options = {s.index: patients[s.name].to_numpy(dtype=object) for s in model.steps
                if s.branch is not None and s.name in patients.columns}
@@ -180,7 +216,7 @@ def fill_along_paths(model, patients) -> str:
     for i, stream in enumerate(patients["stream"].to_numpy(dtype=object)):
         if stream not in firsts:
             continue
-        key = _path(model, firsts[stream], {k: v[i] for k, v in options.items()}, outcomes[i], times[i], seen[i], position[i])
+        key = _path(model, firsts[stream], {k: v[i] for k, v in options.items()}, outcomes[i], started[i], seen[i], position[i])
         groups.setdefault(key, []).append(i)
     for (path, completed), rows in groups.items():
         block = times[rows]
@@ -196,17 +232,18 @@ def fill_along_paths(model, patients) -> str:
     return f"{filled:,} blank times were filled from the pathway (a time the path fixes, e.g. a step with no queue starts when it is queued)"
 
 
-def _path(model, first: int, options: dict, outcome, times: np.ndarray, seen: np.ndarray,
+def _path(model, first: int, options: dict, outcome, started: np.ndarray, seen: np.ndarray,
           position: int) -> tuple[tuple[int, ...], bool]:
     """The steps the patient went through as far as the log tells, and whether it ran to the exit.
-    ``options`` holds the option each branch step took (None: unknown)."""
+    ``options`` holds the option each branch step took (None: unknown); ``started`` the events
+    that happened (recorded, or left out)."""
     path: list[int] = []
     step = first
     exit_outcome = None
     while step >= 0 and len(path) <= len(model.steps):
         path.append(step)
         s = model.steps[step]
-        if s.patience is not None and outcome == model.outcomes[s.gives_up_as] and np.isnan(times[s.start]) \
+        if s.patience is not None and outcome == model.outcomes[s.gives_up_as] and not started[s.start] \
                 and not any(seen[j] for j in model.reachable_steps[step] - {step}):
             return tuple(path), False  # gave up here
         if s.branch is not None:
@@ -214,7 +251,7 @@ def _path(model, first: int, options: dict, outcome, times: np.ndarray, seen: np
             attr = model.attributes.index(s.name)
             codes = [model.values[attr][c] for c in s.branch.codes]
             if label is None or label not in codes:
-                return _cut(model, path, position, times), False
+                return _cut(model, path, position, started), False
             target = s.branch.targets[codes.index(label)]
         else:
             target = s.then
@@ -224,17 +261,17 @@ def _path(model, first: int, options: dict, outcome, times: np.ndarray, seen: np
         step = target
     if outcome == exit_outcome:
         return tuple(path), True
-    return _cut(model, path, position, times), False
+    return _cut(model, path, position, started), False
 
 
-def _cut(model, path: list[int], position: int, times: np.ndarray) -> tuple[int, ...]:
+def _cut(model, path: list[int], position: int, started: np.ndarray) -> tuple[int, ...]:
     """The path up to where the log shows the patient: the last step it shows, and when that
     step has ended, the steps after it up to the first that takes time or a resource."""
     if position not in path:
         return ()
     k = path.index(position)
     cut = path[: k + 1]
-    if not np.isnan(times[model.steps[position].end]):
+    if started[model.steps[position].end]:
         for step in path[k + 1:]:
             cut.append(step)
             s = model.steps[step]

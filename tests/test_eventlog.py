@@ -66,37 +66,83 @@ def test_a_log_without_a_scenario_is_told_how_to_name_one(tmp_path):
     assert f"{log}:1: scenario: which scenario does this log record? give --scenario SCENARIO" in done.stderr
 
 
-# ------------------------------------------------------------------ rows left out and listed
-def test_an_unparseable_time_leaves_its_row_out_and_lists_it(tmp_path):
+# ------------------------------------------------------------------ fields and rows left out, and listed
+def keys(problems) -> list[tuple[int, str]]:
+    return [(p.line, p.key) for p in problems]
+
+
+def test_an_unparseable_time_is_left_out_for_that_patient_only(tmp_path):
     log = write_case(tmp_path, replaced(1, "Triage start", "twenty to nine"))
     out = tmp_path / "out"
     done = cli("report-actual", log, "--out", out)
     assert done.returncode == 0, done.stderr
-    line = f"{log}:3: Triage start: 'twenty to nine' is not a time (expected a time such as 2025-01-06 08:14:00"
+    line = (f"{log}:3: Triage start: 'twenty to nine' is not a time (expected a time such as 2025-01-06 08:14:00; "
+            "set time_format: in the mapping for another format); this time is left out")
     assert line in done.stderr
     excluded = pd.read_csv(out / "exclusions.csv")
     assert excluded[["row", "column"]].values.tolist() == [[3, "Triage start"]]
-    assert pd.read_csv(out / "summary.csv").query("moment == 'to_triage'")["n"].iloc[0] == 4  # B is left out
+    s = pd.read_csv(out / "summary.csv")
+    # B has no time of triage: not in arrival to triage, but in every moment that does not use it
+    assert s.query("moment == 'to_triage'")["n"].iloc[0] == 4
+    assert s.query("moment == 'to_doctor' and group == 'acuity=3'")["n"].iloc[0] == 1  # B: 08:45 to 09:45
+    assert s.query("moment == 'door_to_door'")["n"].iloc[0] == 4
+    found = read_event_log(log)
+    assert len(found.patients) == 5 and found.excluded_rows == []
+    assert keys(found.blanked) == [(3, "Triage start")] and found.exclusions == found.blanked
+    assert np.isnan(found.patients.set_index("patient").loc["B", "triage.start"])
+    model = found.scenario.model
+    assert found.unknown.shape == (5, len(model.events)) and found.unknown.sum() == 1
+    assert found.unknown[1, model.event("triage.start")]  # B's triage started; when is not known
+    assert "1 field left out" in found.describe()
     strict = cli("report-actual", log, "--out", out, "--strict")
     assert strict.returncode == 2 and line in strict.stderr
 
 
-def test_times_out_of_order_are_listed_with_their_row(tmp_path):
+def test_two_times_out_of_order_are_both_left_out_but_the_arrival_is_kept(tmp_path):
     rows = replaced(3, "Triage end", "2025-01-06 09:31")  # D: triage ends before it starts (09:32)
-    rows = [r for r in rows]
     rows[0] = rows[0].replace("2025-01-06 08:05", "2025-01-06 07:55", 1)  # A: triage before arrival
     found = read_event_log(write_case(tmp_path, rows))
     listed = [str(p) for p in found.exclusions]
-    assert any(":5: Triage end: triage.end (2025-01-06 09:31) is before triage.start (2025-01-06 09:32)" in p for p in listed), listed
-    assert any(":2: Triage start: triage.start (2025-01-06 07:55) is before arrived (2025-01-06 08:00)" in p for p in listed), listed
-    assert found.excluded_rows == [2, 5] and set(found.patients["patient"]) == {"B", "C", "E"}
+    # which of D's two is wrong cannot be told: both are left out
+    assert any(":5: Triage end: triage.end (2025-01-06 09:31) is before triage.start (2025-01-06 09:32): "
+               "a step is queued for, started, then ended; this time is left out" in p for p in listed), listed
+    assert any(":5: Triage start: triage.start (2025-01-06 09:32) is after triage.end (2025-01-06 09:31)" in p for p in listed), listed
+    # A's arrival is what counts the patient at all: kept, and the time before it left out
+    assert any(":2: Triage start: triage.start (2025-01-06 07:55) is before arrived (2025-01-06 08:00): "
+               "nothing happens before the first contact; this time is left out" in p for p in listed), listed
+    assert keys(found.blanked) == [(2, "Triage start"), (5, "Triage end"), (5, "Triage start")]
+    assert found.excluded_rows == [] and list(found.patients["patient"]) == list("ABCDE")
+    times = found.patients.set_index("patient")
+    assert np.isnan(times.loc["A", "triage.start"]) and times.loc["A", "triage.end"] == pytest.approx(times.loc["A", "arrived"] + 10)
+    assert times.loc[["D"], ["triage.start", "triage.end"]].isna().all(axis=None)
+    assert summary_row(found, "door_to_door")["n"] == 4  # every one who left, D and A included
+
+
+def test_the_time_out_of_order_with_most_others_is_the_one_left_out(tmp_path):
+    found = read_event_log(write_case(tmp_path, replaced(0, "Triage start", "2025-01-06 18:05")))  # 08:05 mistyped
+    assert keys(found.blanked) == [(2, "Triage start")]
+    assert "triage.start (2025-01-06 18:05) is after triage.end (2025-01-06 08:10): a step is queued for, started, " \
+           "then ended (and out of order with 1 more of the patient's times); this time is left out" == found.blanked[0].message
+    a = found.patients.set_index("patient").loc["A"]
+    assert np.isnan(a["triage.start"]) and not np.isnan(a[["triage.end", "assessment.start", "left"]].astype(float)).any()
 
 
 def test_a_later_step_recorded_before_an_earlier_one_is_out_of_order(tmp_path):
     found = read_event_log(write_case(tmp_path, replaced(0, "Seen by doctor", "2025-01-06 08:07")))  # before triage ends
-    assert [p.line for p in found.exclusions] == [2]
+    assert keys(found.exclusions) == [(2, "Seen by doctor"), (2, "Triage end")]
     assert "assessment.start (2025-01-06 08:07) is before triage.end (2025-01-06 08:10): step assessment comes after step triage" \
         in found.exclusions[0].message
+    assert len(found.patients) == 5
+
+
+def test_an_arrival_out_of_order_with_every_other_time_leaves_the_patient_out(tmp_path):
+    found = read_event_log(write_case(tmp_path, replaced(0, "Arrived", "2025-01-06 09:00")))  # after all of A's times
+    assert found.excluded_rows == [2] and "A" not in set(found.patients["patient"])
+    assert found.blanked == []
+    message = found.exclusions[0].message
+    assert message.startswith("arrived (2025-01-06 09:00) is after triage.start (2025-01-06 08:05): nothing happens before the "
+                              "first contact (and out of order with 4 more of the patient's times)"), message
+    assert message.endswith("no arrival time fits the others, so the patient is not used"), message
 
 
 def test_a_patient_on_two_rows_is_used_once_if_they_are_copies_and_not_at_all_if_they_differ(tmp_path):
@@ -110,14 +156,79 @@ def test_a_patient_on_two_rows_is_used_once_if_they_are_copies_and_not_at_all_if
     assert found.rows == 7 and found.excluded_rows == [2, 7, 8]
 
 
-def test_an_unknown_value_or_a_missing_arrival_is_listed_with_a_hint(tmp_path):
+def test_an_unknown_value_is_left_out_but_a_missing_arrival_leaves_the_patient_out(tmp_path):
     rows = replaced(0, "Acuity", "7")
     rows[1] = rows[1].replace("B,2025-01-06 08:20,", "B,,")
     found = read_event_log(write_case(tmp_path, rows))
     messages = {p.line: f"{p.key}: {p.message}" for p in found.exclusions}
-    assert messages[2] == "Acuity: acuity '7' is not one the scenario knows (2, 3); translate it under values: acuity: in the mapping"
+    assert messages[2] == ("Acuity: acuity '7' is not one the scenario knows (2, 3); translate it under values: acuity: "
+                           "in the mapping; this value is left out")
     assert messages[3] == "Arrived: no arrival time: a patient is counted from its first contact"
-    assert len(found.patients) == 3
+    assert found.excluded_rows == [3] and keys(found.blanked) == [(2, "Acuity")]
+    assert list(found.patients["patient"]) == ["A", "C", "D", "E"]
+    assert found.patients.set_index("patient").loc["A", "acuity"] is None
+    assert summary_row(found, "to_triage")["n"] == 4  # A counts where acuity does not matter
+    assert summary_row(found, "to_doctor", "acuity=2")["n"] == 1  # D only
+
+
+def test_an_unknown_stream_still_leaves_the_patient_out(tmp_path):
+    mapping = MAPPING.replace("patient: Attendance", "patient: Attendance\nstream: Outcome")
+    rows = [r.replace(",Discharged", ",walk_ins").replace(",Did not wait", ",walk_ins") for r in ROWS]
+    rows[4] = rows[4] + "helicopter"  # E's stream
+    found = read_event_log(write_case(tmp_path, rows, mapping.replace("outcome: Outcome\n", "")))
+    assert found.excluded_rows == [6] and found.blanked == []
+    assert "stream 'helicopter' is not one the scenario knows" in found.exclusions[0].message
+
+
+def test_a_left_out_time_still_says_the_event_happened(tmp_path):
+    """Without an outcome column the outcome is told from the times: a time left out says the
+    event happened, only not when — A, seen by a doctor and gone, did not leave unseen."""
+    rows = replaced(0, "Seen by doctor", "half past eight")
+    rows = [rows[0].replace("2025-01-06 08:50,Discharged", "later,Discharged"), *rows[1:]]  # and an unusable time of leaving
+    found = read_event_log(write_case(tmp_path, rows, MAPPING.replace("outcome: Outcome\n", "")))
+    assert keys(found.blanked) == [(2, "Left"), (2, "Seen by doctor")]
+    a = found.patients.set_index("patient").loc["A"]
+    assert a["outcome"] == "discharged"  # not inside (it left), not left_without_being_seen (it was seen)
+    # the time of leaving is one the pathway fixes: A's journey ran to its exit when the doctor was done
+    assert a["left"] == pytest.approx(a["assessment.end"]) and np.isnan(a["assessment.start"])
+
+
+def test_an_unknown_outcome_is_told_from_the_times_or_the_patient_is_left_out(tmp_path):
+    log = tmp_path / "log.csv"
+    frame = pd.read_csv(EXAMPLE / "ed_attendances.csv", dtype=str, keep_default_na=False)
+    treated = frame.index[(frame.outcome == "See and treat")][0]  # an ambulance patient treated at the scene
+    home = frame.index[(frame.outcome == "Discharged")][0]  # a walk-in sent home
+    frame.loc[[treated, home], "outcome"] = "Transferred"
+    frame.to_csv(log, index=False)
+    mapping = (EXAMPLE / "ed_attendances.yaml").read_text().replace("scenario: scenario.yaml", f"scenario: {EXAMPLE / 'scenario.yaml'}")
+    log.with_suffix(".yaml").write_text(mapping)
+    found = read_event_log(log)
+    listed = [(p.line, p.key, p.message) for p in found.exclusions]
+    unknown = ("outcome 'Transferred' is not one the scenario knows (completed, abandoned, advice_only, treated_at_scene, "
+               "left_without_being_seen, admitted, discharged, inside); translate it under values: outcome: in the mapping; "
+               "this value is left out")
+    # treated at the scene: the times allow one outcome; sent home after a decision: admitted or discharged
+    assert sorted(listed) == listed == sorted([
+        (treated + 2, "outcome", unknown), (home + 2, "outcome", unknown),
+        (home + 2, "outcome", "no usable outcome, and the times allow several (admitted, discharged): the patient is not used")])
+    assert found.patients.set_index("patient").loc[frame.attendance_id[treated], "outcome"] == "treated_at_scene"
+    assert keys(found.blanked) == [(treated + 2, "outcome")] and found.excluded_rows == [home + 2]
+
+
+def test_times_read_to_the_second_print_back_exactly_as_the_log_wrote_them():
+    found = read_event_log(EXAMPLE / "ed_attendances.csv")
+    frame = pd.read_csv(EXAMPLE / "ed_attendances.csv", dtype=str, keep_default_na=False)
+    arrivals = frame.call_received.where(frame.call_received != "", frame.arrival_time)
+    every = sorted(t for t in frame.to_numpy().ravel() if t.startswith("2025-"))  # every time the log records
+    assert found.time_text(found.start) == arrivals.min() == "2025-01-06 00:06:24"
+    assert found.time_text(found.end) == every[-1] == "2025-02-02 23:59:27"
+    assert "from 2025-01-06 00:06:24 to 2025-02-02 23:59:27" in found.describe()
+    patients = found.patients.set_index("patient")
+    assert [found.time_text(t) for t in patients.loc[frame.attendance_id, "arrived"]] == arrivals.tolist()
+    # minutes since the Monday are whole seconds to far better than the 1e-9 minutes targets allow
+    minutes = found.patients[found.scenario.model.events].to_numpy(float)
+    seconds = minutes[~np.isnan(minutes)] * 60
+    assert np.max(np.abs(seconds - np.round(seconds))) < 1e-8
 
 
 def test_values_are_translated_and_blank_outcomes_told_from_the_times(tmp_path):
@@ -188,13 +299,32 @@ def test_a_long_log_one_row_per_event_reads_like_the_wide_one(tmp_path):
         "Activity: 1 row(s) of event 'X-ray', which the mapping does not name, are not used (rows 27)"]
 
 
-def test_a_long_log_event_recorded_twice_with_different_times_leaves_the_patient_out(tmp_path):
+def test_a_long_log_event_recorded_twice_with_different_times_is_left_out(tmp_path):
     log = write_case(tmp_path, mapping=LONG_MAPPING)
     rows = long_rows(ROWS) + ["B,Triage start,2025-01-06 08:41,3,Discharged"]
     log.write_text("\n".join(rows) + "\n")
     found = read_event_log(log)
-    assert "B" not in set(found.patients["patient"])
-    assert any("event 'Triage start' of patient 'B' is recorded again (first on row" in p.message for p in found.exclusions)
+    b = found.patients.set_index("patient").loc["B"]
+    assert np.isnan(b["triage.start"]) and not np.isnan(b["triage.end"])
+    assert [(p.line, p.message) for p in found.blanked] == [
+        (len(rows), "event 'Triage start' of patient 'B' is recorded again (first on row 9) with another time: "
+                    "which is right cannot be told; this time is left out")]
+    assert found.excluded_rows == []
+
+
+def test_a_long_log_time_that_does_not_parse_is_left_out_for_that_event(tmp_path):
+    log = write_case(tmp_path, mapping=LONG_MAPPING)
+    rows = long_rows(ROWS)
+    at = next(i for i, r in enumerate(rows) if r.startswith("B,Seen by doctor"))
+    rows[at] = "B,Seen by doctor,quarter to ten,3,Discharged"
+    rows.append("F,Arrived,soon,3,")  # an arrival that does not parse: F has no arrival time
+    log.write_text("\n".join(rows) + "\n")
+    found = read_event_log(log)
+    assert keys(found.blanked) == [(at + 1, "Time")]
+    assert found.blanked[0].message.startswith("'quarter to ten' is not a time") and found.blanked[0].message.endswith(
+        "; this time is left out")
+    assert np.isnan(found.patients.set_index("patient").loc["B", "assessment.start"])
+    assert list(found.patients["patient"]) == list("ABCDE") and found.excluded_rows == [len(rows)]
 
 
 # ------------------------------------------------------------------ the bundled log
