@@ -21,14 +21,14 @@ __all__ = ["load_scenario", "simulate", "compare", "optimise", "Scenario", "Resu
 
 if TYPE_CHECKING:
     from .comparison import Comparison, compare
-    from .optimise import Optimisation, optimise
+    from .optimiser import Optimisation, optimise
     from .errors import ScenarioError
     from .results import Results, simulate
     from .scenario import Scenario, load_scenario
 
 _WHERE = {"load_scenario": "scenario", "Scenario": "scenario", "simulate": "results",
           "Results": "results", "ScenarioError": "errors", "compare": "comparison", "Comparison": "comparison",
-          "optimise": "optimise", "Optimisation": "optimise"}
+          "optimise": "optimiser", "Optimisation": "optimiser"}
 
 
 def __getattr__(name: str) -> Any:

@@ -40,8 +40,8 @@ def render_actual(results, meta: dict) -> str:
     n, name = len(results.bounds), results.period_name
     plural = name + ("s" if n != 1 else "")
     intro = (f"<p class='headline'>Actual waits recorded in <b>{esc(log.source.name)}</b>: {log.rows:,} rows, "
-             f"{len(log.patients):,} patients used, {len(log.excluded_rows):,} rows not used "
-             f"(<a href='#excluded'>listed</a>); first contact {esc(log.time_text(log.start))}, last time "
+             f"{len(log.patients):,} patients used, {len(log.excluded_rows):,} rows not used and "
+             f"{len(log.blanked):,} fields left out (<a href='#excluded'>listed</a>); first contact {esc(log.time_text(log.start))}, last time "
              f"{esc(log.time_text(log.end))}. Measured with the moments and targets of the scenario "
              f"<i>{esc(results.scenario.name)}</i>.</p>")
     wording = Wording(
@@ -76,8 +76,9 @@ def _method(results, meta: dict) -> str:
     listed = "".join(f"<tr><td>{p.line}</td><td>{esc(p.key)}</td><td>{esc(p.message)}</td></tr>" for p in shown)
     more = (f"<p>… and {len(log.exclusions) - len(shown):,} more, all in exclusions.csv.</p>"
             if len(log.exclusions) > len(shown) else "")
-    excluded = (f"<table><tr><th>row</th><th>column</th><th>why it was not used</th></tr>{listed}</table>{more}"
+    excluded = (f"<table><tr><th>row</th><th>column</th><th>why it was left out</th></tr>{listed}</table>{more}"
                 if shown else "<p>Every row was used.</p>")
-    return (f'<h2 id="excluded">Rows not used</h2><p>{len(log.excluded_rows):,} of {log.rows:,} rows '
-            f"(row 2 is a CSV file's first data row).</p>{excluded}"
+    return (f'<h2 id="excluded">Rows and fields not used</h2><p>{len(log.excluded_rows):,} of {log.rows:,} rows '
+            f"not used at all, and {len(log.blanked):,} fields left out of patients who are used, each for the "
+            f"moments that need it (row 2 is a CSV file's first data row).</p>{excluded}"
             f'<h2 id="method">Method</h2><table>{table}</table>')

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -41,17 +42,61 @@ def offered_load(scenario, seed: int = 0) -> dict[str, tuple[float, float]]:
     return out
 
 
+def scenario_warnings(scenario) -> list[Problem]:
+    """Every warning about a scenario: resources no step uses, then overloaded resources."""
+    return unused_warnings(scenario) + overload_warnings(scenario)
+
+
+def unused_warnings(scenario) -> list[Problem]:
+    """A located warning per resource no step uses (one named like a used one is an error)."""
+    from .compiling import used_resources
+    model = scenario.model
+    used = {r.index for r in used_resources(model.resources, model.steps)}
+    return [scenario._located.problem(("resources", r.name), f"no step uses {r.name!r}: it is never busy, "
+                                      "and its cost per hour still counts", severity="warning")
+            for r in model.resources if r.index not in used]
+
+
 def overload_warnings(scenario) -> list[Problem]:
-    """A located warning per resource offered more work than its rostered capacity."""
+    """A located warning per resource offered more work than its rostered capacity, saying which
+    line of a variant (or which change given in code) made it so."""
     warnings = []
     for name, (offered, rostered) in offered_load(scenario).items():
         if np.isfinite(rostered) and offered > rostered:
+            made = variant_lines(scenario, name)
             warnings.append(scenario._located.problem(
                 ("resources", name),
-                f"overloaded: about {offered:,.0f} busy hours a day are offered but only {rostered:,.0f} "
-                f"staff-hours are rostered (load {offered / rostered:.0%}); queues will grow without end",
+                f"{name} overloaded: about {offered:,.0f} busy hours a day are offered but only {rostered:,.0f} "
+                f"staff-hours are rostered (load {offered / rostered:.0%}); queues will grow without end"
+                + (f"; made by {', '.join(made)}" if made else ""),
                 severity="warning"))
     return warnings
+
+
+def variant_lines(scenario, resource: str) -> list[str]:
+    """Where the scenario's own file (when it extends another), or changes given in code, set
+    what loads ``resource``: its count or roster, a step that takes it, or the demand
+    (``variant.yaml:12 (pathways.ed.triage.takes)``)."""
+    from .loading import CHANGES
+    located = scenario._located
+    own = str(located.main)
+    if all(file == own for file, _ in located.locations.values()):
+        return []  # a file that extends nothing is not a variant
+    model = scenario.model
+    index = next(r.index for r in model.resources if r.name == resource)
+    steps = {s.name for s in model.steps if index in s.acquire}
+    out: dict[str, str] = {}  # one entry a line: its first (outermost) key
+    for path, (file, line) in sorted(located.locations.items(), key=lambda item: (item[1][1], len(item[0]))):
+        if file not in (own, CHANGES) or len(path) < 2:
+            continue
+        loads = (path[:2] == ("resources", resource) and len(path) >= 3 and path[2] in ("count", "roster")) \
+            or (path[0] == "pathways" and len(path) >= 5 and path[3] in steps and path[4] in ("takes", "use", "hold")) \
+            or (path[0] == "demand" and len(path) >= 3 and path[2] in ("per_day", "per_hour", "by_hour", "by_week"))
+        if loads:
+            where = f"{Path(file).name}:{line}" if line else file
+            key = ".".join(str(p) for p in path if not isinstance(p, int))  # a step by its name
+            out.setdefault(where, f"{where} ({key})")
+    return list(out.values())
 
 
 MAX_RUN_LENGTH = 10 * 365 * 1440.0  # ten years, in minutes

@@ -12,8 +12,23 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+# plain help text (no boxes): it wraps to the terminal instead of cutting, and flags read as flags
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  context_settings={"max_content_width": 110, "help_option_names": ["-h", "--help"]},
                   help="Simulate the emergency patient journey and measure every moment of truth.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+        typer.echo(f"patientflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Simulate the emergency patient journey and measure every moment of truth."""
 
 BAD_INPUT = 2
 
@@ -37,7 +52,9 @@ def _load(path: Path):
 def validate(scenario: Path = typer.Argument(..., help="The scenario file (YAML).")) -> None:
     """Check a scenario file; print every problem as file:line: key: message."""
     sc = _load(scenario)
-    for warning in sc.warnings():
+    with _simulation_errors(sc):
+        found = sc.warnings()
+    for warning in found:
         typer.echo(f"{warning} (warning)", err=True)
     typer.echo(f"{scenario}: ok — {sc.name}: {len(sc.model.streams)} arrival streams, "
                f"{len(sc.model.resources)} resources, {len(sc.model.steps)} steps, {len(sc.model.moments)} moments")
@@ -84,6 +101,10 @@ def run(
     from .store import ReplicationStore
 
     sc = _load(scenario)
+    with _simulation_errors(sc):  # the overload check runs the scenario briefly
+        warnings = [str(w) for w in sc.warnings()]
+    for warning in warnings:
+        typer.echo(f"{warning} (warning)", err=True)
     n = replications or sc.spec.run.replications
     seed_ = seed if seed is not None else sc.spec.run.seed
     folder = out or Path("reports") / scenario.stem
@@ -111,6 +132,7 @@ def run(
             res = simulate(sc, n, seed_, jobs=jobs, dask=dask, keep_patients=3, store=store, patients=patients,
                            on_done=track)
     meta = output.run_metadata(sc, res, {**ident, "replications": len(res.replications)})
+    meta["warnings"] = warnings
     meta["replications_run"] = sorted(ran)
     meta["replications_resumed"] = sorted(loaded)
     if report is not None:
@@ -188,8 +210,8 @@ def compare(
 def optimise(
     scenario: Path = typer.Argument(..., help="The scenario file (YAML) whose rosters may change."),
     budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Staff cost per week not to exceed: then the best journey outcome within it is sought."),
-    vary: Optional[list[str]] = typer.Option(None, "--vary", help="A resource to vary (repeat): NAME, or NAME=-1..+2 for its range of changes per roster block (default -2..+3). Default: the scenario's optimise.vary, else every resource with a cost per hour."),
-    constraint: Optional[list[str]] = typer.Option(None, "--constraint", help="A moment whose targets must be met (repeat). Default: the scenario's optimise.constraints, else every critical moment."),
+    vary: Optional[list[str]] = typer.Option(None, "--vary", metavar="RESOURCE[=-1..+2]", help="A resource to vary (repeat): NAME, or NAME=-1..+2 for its range of changes per roster block (default -2..+3). Default: the scenario's optimise.vary, else every resource with a cost per hour."),
+    constraint: Optional[list[str]] = typer.Option(None, "--constraint", metavar="MOMENT", help="A moment whose targets must be met (repeat). Default: the scenario's optimise.constraints, else every critical moment."),
     max_evaluations: Optional[int] = typer.Option(None, "--max-evaluations", min=1, help="Candidates to evaluate at most (default: optimise.max_evaluations, 150)."),
     confidence: Optional[float] = typer.Option(None, "--confidence", min=0.51, max=0.999, help="Confidence that every constraint holds (default 0.95)."),
     keep_met: Optional[bool] = typer.Option(None, "--keep-met/--no-keep-met", help="Hold the other targets the input meets, so the rosters may not break them (default: optimise.keep_met, true)."),
@@ -204,8 +226,8 @@ def optimise(
     A killed search resumes: run the same command again."""
     from . import output
     from .errors import ScenarioError
-    from .optimise import OptimiseError
-    from .optimise import optimise as run_optimise
+    from .optimiser import OptimiseError
+    from .optimiser import optimise as run_optimise
     from .optimise_report import render_optimisation
 
     sc = _load(scenario)

@@ -1,9 +1,9 @@
 """Commands that work from real data: ``report-actual``, ``calibrate`` and ``check-fit``.
 
 Each reads an event log onto a scenario (see :mod:`patientflow.eventlog`). A log or mapping that
-cannot be read exits 2 with every problem as ``file:row: column: message``; rows that cannot be
-used are listed the same way, counted, written to ``exclusions.csv`` and left out (with
-``--strict``, any such row exits 2 instead).
+cannot be read exits 2 with every problem as ``file:row: column: message``; fields and rows that
+cannot be used are listed the same way, counted, written to ``exclusions.csv`` and left out (a
+field for its patient alone; with ``--strict``, any of them exits 2 instead).
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ def read_log(log: Path, scenario, columns: Optional[Path], strict: bool):
         _fail(found.exclusions)
     if found.patients.empty:
         _fail([*found.exclusions[:SHOWN], Problem(str(log), 1, "rows", f"none of the {found.rows} rows can be used")])
+    left_out = set(found.blanked)
     for problem in found.exclusions[:SHOWN]:
-        typer.echo(f"{problem} (not used)", err=True)
+        typer.echo(f"{problem} ({'field left out' if problem in left_out else 'row not used'})", err=True)
     if len(found.exclusions) > SHOWN:
-        typer.echo(f"... and {len(found.exclusions) - SHOWN} more rows not used (see exclusions.csv)", err=True)
+        typer.echo(f"... and {len(found.exclusions) - SHOWN} more (see exclusions.csv)", err=True)
     typer.echo(found.describe(), err=True)
     return found
 

@@ -7,6 +7,7 @@ located :class:`~patientflow.errors.Problem`, all collected before any is raised
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from .loading import Located
 from .model import (DEFAULT_OUTCOME, Assignment, BranchModel, Model, Moment, Resource, Step,
                     Stream, Varying)
 from .schema import ByAttribute, Mix, ScenarioSpec, StepSpec, moment_tiers, parse_branch
+from .targets import parse_tiers
 
 
 def _cumulative(shares) -> list[float]:
@@ -392,6 +394,27 @@ class _Compiler:
                                   spec.title or name.replace("_", " ")))
         return out
 
+    def journey(self) -> tuple:
+        """The journey outcome's target, parsed like a share moment's."""
+        target = self.spec.journey.target
+        if target is None:
+            return ()
+        try:
+            return parse_tiers(target, "share")
+        except ValueError as exc:
+            self.error(("journey", "target"), str(exc))
+            return ()
+
+    def check_unused_resources(self, resources: list[Resource], steps: list[Step]) -> None:
+        """A resource no step uses, named like one that steps use, is a typo: an error."""
+        used = {r.name for r in used_resources(resources, steps)}
+        for resource in resources:
+            if resource.name not in used:
+                close = get_close_matches(resource.name, sorted(used), n=1, cutoff=0.75)
+                if close:
+                    self.error(("resources", resource.name), f"no step uses {resource.name!r}; did you mean "
+                               f"{close[0]!r}? (a variant names a resource as the scenario it extends does)")
+
     def check_cycles(self, steps: list[Step]) -> None:
         """A patient visits each step at most once: the step graph must have no cycle."""
         succ = _successors(steps)
@@ -482,9 +505,14 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def used_resources(resources: list[Resource], steps: list[Step]) -> list[Resource]:
+    """The resources some step takes (uses, holds or releases)."""
+    taken = {r for step in steps for r in (*step.acquire, *step.release)}
+    return [r for r in resources if r.index in taken]
+
+
 def _hint(name: str, known, what: str = "") -> str:
     """"did you mean" the closest known name; failing that, the known names (if few)."""
-    from difflib import get_close_matches
     known = list(known)
     close = get_close_matches(name, known, n=1)
     if close:
@@ -510,6 +538,8 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     model = Model(spec, c.attributes, c.values, events, outcomes, resources, steps, streams, [], stages)
     model.reachable_steps, model.reachable_outcomes = _reachability(steps, len(outcomes))
     model.moments = c.moments(events, outcomes, [s.name for s in streams], stages)
+    model.journey_tiers = c.journey()
+    c.check_unused_resources(resources, steps)
     c.check_cycles(steps)
     c.check_optimise()
     if c.problems:

@@ -15,8 +15,9 @@ class Problem:
     message: str
     severity: str = "error"
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.key}: {self.message}"
+    def __str__(self) -> str:  # line 0: a place with no lines, such as changes given in code
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}"
 
 
 class ScenarioError(ValueError):

@@ -135,6 +135,7 @@ class Model:
     stages: list[tuple[str, str]]
     reachable_steps: list[set[int]] = field(default_factory=list)
     reachable_outcomes: list[set[int]] = field(default_factory=list)
+    journey_tiers: tuple[Tier, ...] = ()  # the journey outcome's target (share tiers)
 
     @property
     def length(self) -> float:

@@ -251,6 +251,7 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
     if results.overloaded:
         warnings.append(f"Replications {', '.join(map(str, results.overloaded))} stopped early: more patients inside "
                         f"than the bound — the system is overloaded. The longest queue: {', '.join(results.overwhelmed)}.")
+    warnings += [f"Warning: {w}" for w in run_meta.get("warnings", [])]
     if run_meta.get("warm_up_warning"):
         warnings.append(run_meta["warm_up_warning"])
     warning_html = "".join(f"<p class='warn'>{esc(w)}</p>" for w in warnings)

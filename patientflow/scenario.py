@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from .errors import Problem, ScenarioError
 from .loading import Located, pydantic_problems, read_located, scenario_hash
+from .loading import with_changes as apply_changes
 from .model import Model
 
 
@@ -74,45 +75,19 @@ class Scenario:
         return copy.deepcopy(self._located.data)
 
     def with_changes(self, changes: Mapping[str, Any]) -> "Scenario":
-        """A new scenario with dotted keys set, e.g. ``{"resources.triage_nurse.count": 3}``.
-
-        A step is named by its name: ``"pathways.ed.triage.takes"``."""
-        data = self.to_dict()
-        for dotted, value in changes.items():
-            _set(data, dotted.split("."), value)
-        located = Located(data, self._located.locations, self._located.files, self._located.main)
-        return Scenario(located)
+        """A new scenario with dotted keys changed, e.g. ``{"resources.triage_nurse.count": 3}``,
+        merged as a variant file's keys are (a roster shift by shift; a ``count`` replaces a
+        roster and a ``roster`` a count). A step is named by its name:
+        ``"pathways.ed.triage.takes"``. A problem is reported as ``<with_changes>: key: message``."""
+        return Scenario(apply_changes(self._located, changes))
 
     def warnings(self) -> list[Problem]:
         """Things that will run but are probably not what the planner meant."""
-        from .checks import overload_warnings
-        return overload_warnings(self)
+        from .checks import scenario_warnings
+        return scenario_warnings(self)
 
     def __repr__(self) -> str:
         return f"Scenario({self.name!r}, from {self.path.name})"
-
-
-def _set(data: Any, keys: list[str], value: Any) -> None:
-    node = data
-    for i, key in enumerate(keys):
-        last = i == len(keys) - 1
-        if isinstance(node, list):
-            match = next((s for s in node if isinstance(s, dict) and key in s), None)
-            if match is None:
-                raise KeyError(f"no step named {key!r} in {'.'.join(keys[:i])}")
-            if last:
-                match[key] = value
-                return
-            node = match[key]
-            continue
-        if not isinstance(node, dict):
-            raise KeyError(f"{'.'.join(keys[:i])} is not a section")
-        if last:
-            node[key] = value
-            return
-        if key not in node:
-            node[key] = {}
-        node = node[key]
 
 
 def load_scenario(path: str | Path) -> Scenario:

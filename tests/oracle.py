@@ -85,6 +85,7 @@ class Pathways:
         first = {name: next(iter(items[0])) for name, items in pathways.items() if items}
         self.successors: dict[str, set[str]] = {}
         self.own_outcomes: dict[str, set[str]] = {}
+        self.give_up: dict[str, set[str]] = {}  # the outcome of giving up while waiting at a step
         self.own_events: dict[str, set[str]] = {}
         for items in pathways.values():
             names = [next(iter(item)) for item in items]
@@ -102,12 +103,16 @@ class Pathways:
                         self.successors[step].add(following)
                     else:  # a pathway that runs out of steps
                         self.own_outcomes[step].add("completed")
-                if spec.get("gives_up_after") is not None:
-                    self.own_outcomes[step].add(spec.get("gives_up_as") or "abandoned")
+                self.give_up[step] = ({spec.get("gives_up_as") or "abandoned"}
+                                      if spec.get("gives_up_after") is not None else set())
                 self.own_events[step] = step_events(step, spec)
         self.reach = {step: self._reach(step, set()) for step in self.successors}
         self.events = {s: set().union(*(self.own_events[r] for r in reach)) for s, reach in self.reach.items()}
-        self.outcomes = {s: set().union(*(self.own_outcomes[r] for r in reach)) for s, reach in self.reach.items()}
+        self.outcomes = {s: set().union(*(self.own_outcomes[r] | self.give_up[r] for r in reach))
+                         for s, reach in self.reach.items()}
+        # once its step has started a patient can no longer give up there
+        self.outcomes_started = {s: self.own_outcomes[s].union(*(self.outcomes[f] for f in self.successors[s]))
+                                 for s in self.successors}
 
     def _reach(self, step: str, seen: set[str]) -> set[str]:
         """The steps a patient at ``step`` can still enter, itself included."""
@@ -128,9 +133,18 @@ class Pathways:
         """Whether a patient could still produce ``event`` from its position (``left`` always)."""
         return positions.map(lambda s: event == "left" or event in self.events[s]).astype(bool)
 
-    def can_reach_outcome(self, positions: pd.Series, outcomes: list[str]) -> pd.Series:
-        """Whether a patient could still end with one of ``outcomes`` from its position."""
-        return positions.map(lambda s: bool(self.outcomes[s] & set(outcomes))).astype(bool)
+    def can_reach_outcome(self, positions: pd.Series, outcomes: list[str], patients: pd.DataFrame) -> pd.Series:
+        """Whether a patient could still end with one of ``outcomes`` from its position (having
+        started its step, not by giving up there)."""
+        wanted = set(outcomes)
+        return pd.Series([bool((self.outcomes_started[s] if started else self.outcomes[s]) & wanted)
+                          for s, started in zip(positions, self.started(positions, patients))],
+                         index=positions.index, dtype=bool)
+
+    @staticmethod
+    def started(positions: pd.Series, patients: pd.DataFrame) -> list[bool]:
+        """Whether each patient's step (its position) has started."""
+        return [not np.isnan(patients.at[i, f"{s}.start"]) for i, s in positions.items()]
 
 
 def attribute_values(spec: dict, name: str) -> list[str]:
@@ -260,7 +274,7 @@ def replication_rows(patients: pd.DataFrame, spec: dict, graph: Pathways) -> dic
                     journey_met &= ~done | ((stop - start) <= first_within.time + TOLERANCE)
             else:
                 has = patients["outcome"].astype(str).isin(m["outcome"])
-                decided = counted & (~inside | ~graph.can_reach_outcome(position, m["outcome"]))
+                decided = counted & (~inside | ~graph.can_reach_outcome(position, m["outcome"], patients))
                 for row in rows:
                     out[row] = share_row(decided.sum(), (decided & has).sum(), (counted & ~decided).sum(),
                                          row.tier, days)

@@ -104,7 +104,7 @@ def test_the_api_returns_dataframes_and_variants_change_only_what_they_say(tmp_p
     util = base.utilisation()
     assert set(util["resource"]) == {"nurse", "doctor"} and len(util) == 48
     assert (util["utilisation"].dropna().between(0, 1)).all()
-    with pytest.raises(KeyError):
+    with pytest.raises(pf.ScenarioError, match="<with_changes>: pathways.ed.no_such_step"):
         sc.with_changes({"pathways.ed.no_such_step.takes": 3})
 
 

@@ -57,7 +57,7 @@ def test_summary_is_byte_identical_serial_two_processes_and_dask(tmp_path):
 
 def test_scenarios_differing_only_in_staffing_see_the_same_patients(tmp_path):
     base = pf.load_scenario(write(tmp_path, CALLS))
-    more = base.with_changes({"resources.handler.roster": {"00:00-24:00": 3}, "resources.clinician.count": 3})
+    more = base.with_changes({"resources.handler.count": 3, "resources.clinician.count": 3})  # counts replace rosters
     a = pf.simulate(base, 2, 5, keep_patients=2).patients
     b = pf.simulate(more, 2, 5, keep_patients=2).patients
     for column in ("replication", "stream", "arrived", "urgency"):

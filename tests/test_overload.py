@@ -49,4 +49,4 @@ def test_the_cli_and_the_report_name_the_overwhelmed_resource(tmp_path):
     assert meta["overloaded_replications"] == [0] and meta["overwhelmed_resources"][0].startswith("doctor")
     assert "The longest queue: doctor" in (tmp_path / "o" / "report.html").read_text()
     valid = subprocess.run([sys.executable, "-m", "patientflow.cli", "validate", str(path)], capture_output=True, text=True)
-    assert valid.returncode == 0 and "resources.doctor: overloaded" in valid.stderr
+    assert valid.returncode == 0 and "resources.doctor: doctor overloaded" in valid.stderr

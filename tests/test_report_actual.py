@@ -60,7 +60,7 @@ def test_report_actual_gives_the_waits_worked_out_by_hand(tmp_path):
     meta = json.loads((out / "actual.json").read_text())
     assert (meta["rows"], meta["patients_used"], meta["rows_excluded"]) == (5, 5, 0)
     html = (out / "report.html").read_text()
-    assert "actual waits" in html.lower() and "as simulated" not in html and "Rows not used" in html
+    assert "actual waits" in html.lower() and "as simulated" not in html and "Rows and fields not used" in html
 
 
 def test_actual_results_feed_the_same_summary_and_figures_as_a_run(tmp_path):

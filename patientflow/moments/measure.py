@@ -10,7 +10,8 @@ The rules (DESIGN §4), applied per replication:
   otherwise. A patient who can no longer reach the to-event (an abandoned call has no time to
   answer) is not in the moment at all: share moments count such outcomes.
 * Share moments: the share of decided patients with one of the outcomes. A patient still inside
-  who can still end with one of them is undecided (``n_open``).
+  who can still end with one of them is undecided (``n_open``); one whose step has started can
+  no longer give up at that step (a patient with the doctor cannot leave unseen).
 * The journey outcome: of the patients whose first contact fell after the warm-up and who have
   left, the share for whom every critical moment that applied met its target — for a duration
   moment, the time of its first "within" tier; for a share moment, not ending with an outcome
@@ -68,16 +69,9 @@ def summary_rows(model: Model) -> list[Row]:
             for tier in tiers or (None,):
                 rows.append(Row(m.name, m.stage, m.kind, group, m.critical, unit, tier, m.title))
     journey = model.spec.journey
-    tiers = _journey_tiers(model)
-    for tier in tiers or (None,):
+    for tier in model.journey_tiers or (None,):
         rows.append(Row("journey", journey.stage, "journey", "all", True, "share", tier, journey.title))
     return rows
-
-
-def _journey_tiers(model: Model) -> tuple[Tier, ...]:
-    from ..targets import parse_tiers
-    target = model.spec.journey.target
-    return parse_tiers(target, "share") if target is not None else ()
 
 
 def _groups(model: Model, m: Moment) -> list[tuple[int | None, str]]:
@@ -99,6 +93,16 @@ class _Reach:
         self.outcome_reach = np.zeros((max(n_steps, 1), len(model.outcomes)), dtype=bool)
         for i, reach in enumerate(model.reachable_outcomes):
             self.outcome_reach[i, list(reach)] = True
+        # once a patient's step has started it can no longer give up there: what it can still
+        # reach is the step's exits and what its next steps reach
+        self.after_start = np.zeros_like(self.outcome_reach)
+        for s in model.steps:
+            for target in (s.branch.targets if s.branch is not None else [s.then]):
+                if target >= 0:
+                    self.after_start[s.index] |= self.outcome_reach[target]
+                else:
+                    self.after_start[s.index, -2 - target] = True
+        self.start_event = np.array([s.start for s in model.steps] or [0], dtype=np.int64)
         self.event_steps: dict[int, list[int]] = {}
         for s in model.steps:
             for e in (s.queued, s.start, s.end, *s.marks):
@@ -112,8 +116,13 @@ class _Reach:
             return np.zeros(position.shape, dtype=bool)
         return self.step_reach[position][:, steps].any(axis=1)
 
-    def outcomes(self, outcomes: list[int], position: np.ndarray) -> np.ndarray:
-        return self.outcome_reach[position][:, outcomes].any(axis=1)
+    def outcomes(self, outcomes: list[int], position: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Whether each patient (at step ``position``, with its event ``times``) can still end
+        with one of ``outcomes``."""
+        started = ~np.isnan(times[np.arange(len(position)), self.start_event[position]]) if len(position) else \
+            np.zeros(0, dtype=bool)
+        table = np.where(started[:, None], self.after_start[position], self.outcome_reach[position])
+        return table[:, outcomes].any(axis=1)
 
 
 def measured_days(model: Model, log: Log) -> float:
@@ -190,7 +199,7 @@ def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float |
                     met_by_moment[(m.name, code)] = ok
             else:
                 has = np.isin(log.outcome, m.outcomes)
-                decided = counts & (~inside | ~reach.outcomes(m.outcomes, log.position))
+                decided = counts & (~inside | ~reach.outcomes(m.outcomes, log.position, log.times))
                 n = int(decided.sum())
                 n_has = int((has & decided).sum())
                 share = n_has / n if n else np.nan
