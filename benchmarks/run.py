@@ -392,11 +392,11 @@ def parallel_ceiling(n: int) -> float:
 
 
 def source_fingerprint() -> str:
-    """The commit and a hash of patientflow/*.py as they are now, so figures can be traced to code."""
+    """The commit and a hash of patientflow/**/*.py as they are now, so figures can be traced to code."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "patientflow").glob("*.py")):
+    for path in sorted((ROOT / "patientflow").rglob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -489,7 +489,7 @@ class Figures:
 
 def measure_walk_in(fig: Figures, quick: bool) -> dict:
     import patientflow as pf
-    from patientflow.engine import simulate_replication
+    from patientflow.engine.replication import simulate_replication
 
     sc = pf.load_scenario(WALK_IN)
     if quick:
@@ -716,7 +716,7 @@ def profile_walk_in(top: int = 25) -> None:
     import pstats
 
     import patientflow as pf
-    from patientflow.engine import simulate_replication
+    from patientflow.engine.replication import simulate_replication
 
     sc = pf.load_scenario(WALK_IN).with_changes({"run.length": "60d"})
     profiler = cProfile.Profile()

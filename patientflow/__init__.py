@@ -15,20 +15,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = ["load_scenario", "simulate", "compare", "optimise", "Scenario", "Results", "Comparison", "Optimisation",
            "ScenarioError", "__version__"]
 
 if TYPE_CHECKING:
-    from .comparison import Comparison, compare
-    from .optimiser import Optimisation, optimise
+    from .experiment.comparison import Comparison, compare
+    from .optimiser.search import Optimisation, optimise
     from .errors import ScenarioError
-    from .results import Results, simulate
-    from .scenario import Scenario, load_scenario
+    from .experiment.results import Results, simulate
+    from .scenario.scenario import Scenario, load_scenario
 
-_WHERE = {"load_scenario": "scenario", "Scenario": "scenario", "simulate": "results",
-          "Results": "results", "ScenarioError": "errors", "compare": "comparison", "Comparison": "comparison",
-          "optimise": "optimiser", "Optimisation": "optimiser"}
+_WHERE = {"load_scenario": "scenario.scenario", "Scenario": "scenario.scenario", "simulate": "experiment.results",
+          "Results": "experiment.results", "ScenarioError": "errors", "compare": "experiment.comparison",
+          "Comparison": "experiment.comparison", "optimise": "optimiser.search", "Optimisation": "optimiser.search"}
 
 
 def __getattr__(name: str) -> Any:

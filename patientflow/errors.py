@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,16 @@ def plain_message(item: dict, known: list[str] = ()) -> str:
         return f"expected {ctx.get('expected', 'one of the listed values')}, got {given!r}"
     message = item["msg"]
     return message[len("Value error, "):] if message.startswith("Value error, ") else message
+
+
+def hint(name: str, known, what: str = "") -> str:
+    """"did you mean" the closest known name; failing that, the known names (if few)."""
+    known = list(known)
+    close = get_close_matches(name, known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if what and known and len(known) <= 12:
+        return f"; known {what}: {', '.join(known)}"
+    if what and not known:
+        return f"; there are no {what}"
+    return ""

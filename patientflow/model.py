@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from .distributions import Distribution
-from .schema import ScenarioSpec
 from .targets import Tier
 
 DEFAULT_OUTCOME = "completed"
@@ -123,7 +122,6 @@ class Moment:
 class Model:
     """Everything the engine needs, by index."""
 
-    spec: ScenarioSpec
     attributes: list[str]
     values: list[list[str]]  # labels per attribute, in queue/priority order
     events: list[str]
@@ -133,17 +131,14 @@ class Model:
     streams: list[Stream]
     moments: list[Moment]
     stages: list[tuple[str, str]]
+    length: float  # minutes a replication runs
+    warm_up: float  # minutes before patients count
+    max_inside: int | None = None  # patients inside at which a replication stops as overloaded (None: a default)
+    journey_stage: str = "outcome"
+    journey_title: str = "Every critical moment met"
     reachable_steps: list[set[int]] = field(default_factory=list)
     reachable_outcomes: list[set[int]] = field(default_factory=list)
     journey_tiers: tuple[Tier, ...] = ()  # the journey outcome's target (share tiers)
-
-    @property
-    def length(self) -> float:
-        return self.spec.run.length
-
-    @property
-    def warm_up(self) -> float:
-        return self.spec.run.warm_up
 
     def event(self, name: str) -> int:
         return self.events.index(name)

@@ -19,8 +19,8 @@ import pytest
 
 import actual_oracle as oracle
 from eventlog_cases import HEADER, ROWS, write_case
-from patientflow.actual import actual_results
-from patientflow.eventlog import read_event_log
+from patientflow.eventlog.actual import actual_results
+from patientflow.eventlog.reader import read_event_log
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
 KEY = ["moment", "group", "tier"]

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import patientflow as pf
-from patientflow.calibrate import calibrate
-from patientflow.calibration_file import calibration_text, rounded_shares
-from patientflow.eventlog import read_event_log
-from patientflow.logwriter import event_log_frame, write_event_log
+from patientflow.eventlog.calibrate import calibrate
+from patientflow.eventlog.calibration_file import calibration_text, rounded_shares
+from patientflow.eventlog.reader import read_event_log
+from patientflow.eventlog.writer import event_log_frame, write_event_log
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
 SEED = 11  # chosen once

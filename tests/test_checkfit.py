@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from patientflow.checkfit import check_fit
-from patientflow.eventlog import read_event_log
+from patientflow.eventlog.checkfit import check_fit
+from patientflow.eventlog.reader import read_event_log
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
 LOG = EXAMPLE / "ed_attendances.csv"

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from eventlog_cases import HEADER, MAPPING, ROWS, write_case
-from patientflow.actual import actual_results
-from patientflow.eventlog import read_event_log
-from patientflow.logmapping import EventLogError
+from patientflow.eventlog.actual import actual_results
+from patientflow.eventlog.reader import read_event_log
+from patientflow.eventlog.mapping import EventLogError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
 

@@ -146,7 +146,7 @@ def test_precision_stops_when_every_moment_is_precise_enough_whatever_the_worker
     half = (durations.mean_ci_high - durations.mean_ci_low) / 2
     assert (half <= np.maximum(0.1 * durations["mean"], 0.1) + 1e-9).all()
     # one batch fewer did not satisfy the criterion twice running: it would have stopped there
-    from patientflow.precision import imprecise
+    from patientflow.experiment.precision import imprecise
     sc = pf.load_scenario(path)
     res = pf.simulate(sc, runs[0]["replications"] - 5, seed=11)
     res_short = pf.simulate(sc, runs[0]["replications"] - 10, seed=11) if runs[0]["replications"] > 10 else None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import scenario
-from patientflow.engine import INSIDE, Log
+from patientflow.log import INSIDE, Log
 from patientflow.moments import STATS, measure, summary_rows
 from patientflow.moments.statistics import summary_table
 

@@ -19,10 +19,10 @@ import yaml
 from typer.testing import CliRunner
 
 import patientflow as pf
-from patientflow.cli import app
+from patientflow.cli.main import app
 from patientflow.moments import STATS
-from patientflow.optimiser import confirmation_numbers, optimise
-from patientflow.results import run_numbers
+from patientflow.optimiser.search import confirmation_numbers, optimise
+from patientflow.experiment.results import run_numbers
 
 from helpers import write
 from queueing_theory import erlang_c
@@ -200,7 +200,7 @@ def test_bad_optimiser_input_is_located(tmp_path):
 
 
 def test_the_search_space_of_rosters(tmp_path):
-    from patientflow.search_space import SearchSpace, block_hours, weekly_cost
+    from patientflow.optimiser.space import SearchSpace, block_hours, weekly_cost
     sc = pf.load_scenario(write(tmp_path, """
         name: rostered
         run: {length: 7d}
@@ -240,8 +240,8 @@ def test_other_targets_the_input_meets_are_kept(tmp_path):
 
 
 def test_a_winner_that_fails_confirmation_gives_way_to_the_next_cheapest(tmp_path):
-    from patientflow.optimiser import Evaluator, Search, _confirm, settings_for
-    from patientflow.search_space import SearchSpace
+    from patientflow.optimiser.search import Evaluator, Search, _confirm, settings_for
+    from patientflow.optimiser.space import SearchSpace
     sc = pf.load_scenario(write(tmp_path, mmc_text(1.0, 4.0, 6, 2.0, 0.8, 500)))
     settings = settings_for(sc, vary=["server=-1..+2"])
     space = SearchSpace(sc, settings.vary)

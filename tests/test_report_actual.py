@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from eventlog_cases import write_case
-from patientflow.actual import actual_results
-from patientflow.eventlog import read_event_log
+from patientflow.eventlog.actual import actual_results
+from patientflow.eventlog.reader import read_event_log
 
 
 def cli(*args, cwd=None):

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from helpers import scenario
 import patientflow as pf
-from patientflow.figures import STATUS_COLOUR, weakest
+from patientflow.report.figures import STATUS_COLOUR, weakest
 from patientflow.moments.ranking import misses
 from patientflow.moments.verdict import row_verdict, verdict
-from patientflow.report import headline_lines, planner_figures, stage_figure
+from patientflow.report.pages import headline_lines, planner_figures, stage_figure
 
 FRONT_DOOR = """
 name: Front door
@@ -174,5 +174,5 @@ def test_the_stage_charts_the_table_and_the_terminal_give_the_same_verdict(front
 
 
 def pf_cli():
-    from patientflow.cli import app
+    from patientflow.cli.main import app
     return app

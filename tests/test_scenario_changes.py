@@ -122,7 +122,7 @@ def test_run_shows_every_warning_in_its_output_run_json_and_the_report(small, tm
     assert done.returncode == 0, done.stderr
     warning = next(line for line in done.stderr.splitlines() if "overloaded" in line)
     assert warning.startswith(f"{small}:6: resources.triage_nurse: triage_nurse overloaded:")
-    assert warning.endswith(f"made by variant.yaml:4 (pathways.ed.triage.takes) (warning)")
+    assert warning.endswith("made by variant.yaml:4 (pathways.ed.triage.takes) (warning)")
     meta = json.loads((tmp_path / "out" / "run.json").read_text())
     assert len(meta["warnings"]) == 1 and "triage_nurse overloaded" in meta["warnings"][0]
     page = (tmp_path / "out" / "report.html").read_text()
@@ -145,7 +145,7 @@ def test_the_command_line_says_its_version_and_shows_flags_as_flags():
         assert shown.returncode == 0 and "<bool>" not in shown.stdout
         assert "│" not in shown.stdout  # plain text that wraps, never a box cut at the terminal's edge
     help_text = cli("optimise", "--help").stdout
-    options = re.findall(r"typer\.Option\([^)]*?\"(--[a-z-]+)", (ROOT / "patientflow" / "cli.py").read_text())
+    options = re.findall(r"typer\.Option\([^)]*?\"(--[a-z-]+)", (ROOT / "patientflow" / "cli" / "app.py").read_text())
     assert {"--budget", "--vary", "--max-evaluations", "--keep-met", "--dask"} <= set(options)
     for option in ("--budget", "--vary", "--constraint", "--max-evaluations", "--confidence", "--no-keep-met",
                    "--seed", "--out", "--jobs", "--dask"):

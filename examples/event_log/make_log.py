@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import patientflow as pf
-from patientflow.logwriter import event_log_frame, write_event_log
+from patientflow.eventlog.writer import event_log_frame, write_event_log
 
 HERE = Path(__file__).parent
 SEED = 2025

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import INSIDE, Log
+from ..log import INSIDE, Log
 from ..model import Model, Moment
 from ..targets import Tier
 
@@ -68,9 +68,8 @@ def summary_rows(model: Model) -> list[Row]:
             tiers = m.tiers.get(code, m.tiers.get(None, ()))
             for tier in tiers or (None,):
                 rows.append(Row(m.name, m.stage, m.kind, group, m.critical, unit, tier, m.title))
-    journey = model.spec.journey
     for tier in model.journey_tiers or (None,):
-        rows.append(Row("journey", journey.stage, "journey", "all", True, "share", tier, journey.title))
+        rows.append(Row("journey", model.journey_stage, "journey", "all", True, "share", tier, model.journey_title))
     return rows
 
 

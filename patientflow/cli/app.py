@@ -1,0 +1,384 @@
+"""The ``patientflow`` command: validate and run scenarios.
+
+Exit codes: 0 ok, 2 bad input (every problem printed as ``file:line: key: message``, no
+traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+# plain help text (no boxes): it wraps to the terminal instead of cutting, and flags read as flags
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  context_settings={"max_content_width": 110, "help_option_names": ["-h", "--help"]},
+                  help="Simulate the emergency patient journey and measure every moment of truth.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ..version import __version__
+        typer.echo(f"patientflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Simulate the emergency patient journey and measure every moment of truth."""
+
+BAD_INPUT = 2
+
+
+def fail(problems) -> None:
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    raise typer.Exit(BAD_INPUT)
+
+
+def load(path: Path):
+    from ..errors import ScenarioError
+    from ..scenario.scenario import load_scenario
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        fail(exc.problems)
+
+
+@app.command()
+def validate(scenario: Path = typer.Argument(..., help="The scenario file (YAML).")) -> None:
+    """Check a scenario file; print every problem as file:line: key: message."""
+    sc = load(scenario)
+    with simulation_errors(sc):
+        found = sc.warnings()
+    for warning in found:
+        typer.echo(f"{warning} (warning)", err=True)
+    typer.echo(f"{scenario}: ok — {sc.name}: {len(sc.model.streams)} arrival streams, "
+               f"{len(sc.model.resources)} resources, {len(sc.model.steps)} steps, {len(sc.model.moments)} moments")
+
+
+JOBS = typer.Option(0, "--jobs", "-j", help="Local worker processes (0: all cores).")
+DASK = typer.Option(None, "--dask", help="Run on Dask: 'local' (a LocalCluster) or a scheduler address tcp://host:port.")
+
+
+@app.command()
+def schema(out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of printing.")) -> None:
+    """Print the JSON Schema of scenario files (for editors: completion and checking)."""
+    import json
+
+    from ..scenario.schema import json_schema
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        from ..experiment.output import write_text
+        write_text(out, text)
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(..., help="The scenario file (YAML)."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=1, help="Replications (default: the scenario's run.replications)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's run.seed)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>/)."),
+    jobs: int = JOBS,
+    dask: Optional[str] = DASK,
+    patients: bool = typer.Option(False, "--patients", help="Also write the patient-level log, patients.parquet."),
+    precision: Optional[float] = typer.Option(None, "--precision", min=0.001, max=0.5, help="Add replications until every moment's 95 % CI half-width is within this share of its mean (e.g. 0.05)."),
+    max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
+    excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, staff cost)."),
+) -> None:
+    """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
+    patients.parquet). A killed run resumes: run the same command again."""
+    from ..experiment import output
+    from ..experiment.precision import simulate_to_precision, warm_up_advice
+    from ..report.pages import render
+    from ..experiment.results import simulate
+    from ..experiment.store import ReplicationStore
+
+    sc = load(scenario)
+    with simulation_errors(sc):  # the overload check runs the scenario briefly
+        warnings = [str(w) for w in sc.warnings()]
+    for warning in warnings:
+        typer.echo(f"{warning} (warning)", err=True)
+    n = replications or sc.spec.run.replications
+    seed_ = seed if seed is not None else sc.spec.run.seed
+    folder = out or Path("reports") / scenario.stem
+    ident = output.identity(sc, seed_)
+    if output.prepare_folder(folder, ident):
+        typer.echo(f"{folder} held results of another scenario or seed; they were removed.", err=True)
+    store = ReplicationStore(folder, sc.hash, seed_)
+    resumed = [r for r in store.done() if r < (max_replications if precision else n)]
+    if resumed:
+        typer.echo(f"resuming: {len(resumed)} replication(s) already done in {folder}", err=True)
+    report = None
+    ran: list[int] = []
+    loaded: list[int] = []
+
+    def track(result, from_store: bool) -> None:
+        (loaded if from_store else ran).append(result.replication)
+        advance(result)
+
+    with simulation_errors(sc), progress(max_replications if precision else n) as advance:
+        if precision is not None:
+            res, report = simulate_to_precision(sc, precision, seed_, max_replications=max_replications, jobs=jobs,
+                                                dask=dask, store=store, patients=patients, keep_patients=3,
+                                                on_done=track)
+        else:
+            res = simulate(sc, n, seed_, jobs=jobs, dask=dask, keep_patients=3, store=store, patients=patients,
+                           on_done=track)
+    meta = output.run_metadata(sc, res, {**ident, "replications": len(res.replications)})
+    meta["warnings"] = warnings
+    meta["replications_run"] = sorted(ran)
+    meta["replications_resumed"] = sorted(loaded)
+    if report is not None:
+        meta["precision"] = {"asked": precision, "satisfied": report.satisfied, "limiting": report.limiting}
+    advice = warm_up_advice(res)
+    if advice:
+        meta["warm_up_warning"] = advice
+    output.write_csv(folder / "summary.csv", res.summary())
+    output.write_csv(folder / "utilisation.csv", res.utilisation())
+    if patients:
+        with output.atomic_path(folder / "patients.parquet") as tmp:
+            from ..experiment.patients import concat_parquet
+            concat_parquet(res._patients_parts, tmp)
+    else:
+        (folder / "patients.parquet").unlink(missing_ok=True)
+    if excel:
+        output.write_excel(folder / "summary.xlsx", {"summary": res.summary(), "utilisation": res.utilisation(),
+                                                     "staff cost": res.staff_cost()})
+    else:
+        (folder / "summary.xlsx").unlink(missing_ok=True)
+    output.write_text(folder / "report.html", render(res, meta))
+    output.write_json(folder / "run.json", meta)
+    _print_headline(res)
+    if report is not None:
+        typer.echo(report.describe(), err=True)
+    if advice:
+        typer.echo(f"warning: {advice}", err=True)
+    if res.overloaded:
+        typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded; the longest queue: "
+                   f"{', '.join(res.overwhelmed)}", err=True)
+    typer.echo(f"wrote {folder}/report.html, summary.csv, utilisation.csv, run.json"
+               + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
+               + f" in {res.seconds:.1f} s")
+
+
+@app.command()
+def compare(
+    scenarios: list[Path] = typer.Argument(..., help="Two or more scenario files; the first is the baseline."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="Replications (default: the first scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the first scenario's)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/compare-<first file name>/)."),
+    jobs: int = JOBS,
+    dask: Optional[str] = DASK,
+) -> None:
+    """Compare scenarios against the first with paired differences (common random numbers):
+    writes comparison.csv and comparison.html."""
+    from ..experiment import output
+    from ..experiment.comparison import compare as run_compare
+    from ..report.comparison_page import render_comparison
+
+    if len(scenarios) < 2:
+        typer.echo("compare needs at least two scenario files", err=True)
+        raise typer.Exit(BAD_INPUT)
+    loaded = {}
+    for path in scenarios:
+        sc = load(path)
+        name = sc.name if sc.name not in loaded else f"{sc.name} ({path.name})"
+        loaded[name] = sc
+    first = next(iter(loaded.values()))
+    n = replications or first.spec.run.replications
+    folder = out or Path("reports") / f"compare-{scenarios[0].stem}"
+    with simulation_errors(first), progress(n * len(loaded)) as advance:
+        comparison = run_compare(loaded, n, seed, jobs=jobs, dask=dask, on_done=advance)
+    for warning in comparison.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    table = comparison.table()
+    output.write_csv(folder / "comparison.csv", table)
+    output.write_csv(folder / "costs.csv", comparison.costs())
+    output.write_text(folder / "comparison.html", render_comparison(comparison, table))
+    _print_comparison(comparison, table)
+    typer.echo(f"wrote {folder}/comparison.html, comparison.csv, costs.csv")
+
+
+@app.command()
+def optimise(
+    scenario: Path = typer.Argument(..., help="The scenario file (YAML) whose rosters may change."),
+    budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Staff cost per week not to exceed: then the best journey outcome within it is sought."),
+    vary: Optional[list[str]] = typer.Option(None, "--vary", metavar="RESOURCE[=-1..+2]", help="A resource to vary (repeat): NAME, or NAME=-1..+2 for its range of changes per roster block (default -2..+3). Default: the scenario's optimise.vary, else every resource with a cost per hour."),
+    constraint: Optional[list[str]] = typer.Option(None, "--constraint", metavar="MOMENT", help="A moment whose targets must be met (repeat). Default: the scenario's optimise.constraints, else every critical moment."),
+    max_evaluations: Optional[int] = typer.Option(None, "--max-evaluations", min=1, help="Candidates to evaluate at most (default: optimise.max_evaluations, 150)."),
+    confidence: Optional[float] = typer.Option(None, "--confidence", min=0.51, max=0.999, help="Confidence that every constraint holds (default 0.95)."),
+    keep_met: Optional[bool] = typer.Option(None, "--keep-met/--no-keep-met", help="Hold the other targets the input meets, so the rosters may not break them (default: optimise.keep_met, true)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's run.seed)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>-optimised/)."),
+    jobs: int = JOBS,
+    dask: Optional[str] = DASK,
+) -> None:
+    """Find the cheapest rosters that meet the targets (or the best journey outcome within a
+    budget): writes the chosen rosters as a scenario file that extends the input,
+    optimisation.html, candidates.csv, rosters.csv, comparison.csv and optimisation.json.
+    A killed search resumes: run the same command again."""
+    from ..experiment import output
+    from ..errors import ScenarioError
+    from ..optimiser.search import OptimiseError
+    from ..optimiser.search import optimise as run_optimise
+    from ..report.optimisation_page import render_optimisation
+
+    sc = load(scenario)
+    folder = out or Path("reports") / f"{scenario.stem}-optimised"
+    variant = folder / f"{scenario.stem}-optimised.yaml"
+    with simulation_errors(sc), _status("optimising") as say:
+        try:
+            opt = run_optimise(sc, vary=vary, constraints=constraint, budget=budget, confidence=confidence,
+                               max_evaluations=max_evaluations, seed=seed, keep_met=keep_met, jobs=jobs, dask=dask,
+                               folder=folder / ".candidates", on_progress=say)
+        except OptimiseError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(BAD_INPUT) from None
+        except ScenarioError as exc:  # a candidate's files changed or vanished while the search ran
+            fail(exc.problems)
+    meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt), "variant": variant.name,
+            "versions": output.versions()}
+    name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
+    output.write_text(variant, opt.space.variant_text(opt.winner, variant, name, [
+        f"Written by patientflow optimise from {scenario.name}: {opt.message}",
+        f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
+        f"see optimisation.html beside this file."]))
+    output.write_csv(folder / "candidates.csv", opt.candidates())
+    output.write_csv(folder / "rosters.csv", opt.rosters())
+    output.write_csv(folder / "comparison.csv", opt.comparison.table())
+    output.write_text(folder / "optimisation.html", render_optimisation(opt, meta))
+    output.write_json(folder / "optimisation.json", meta)
+    typer.echo(opt.summary_line())
+    typer.echo(f"wrote {variant}, and optimisation.html, candidates.csv, rosters.csv, comparison.csv, "
+               f"optimisation.json in {folder}")
+
+
+def optimisation_metadata(opt) -> dict:
+    """What optimisation.json records: the answer, the settings and the replications used."""
+    return {
+        "status": opt.status, "message": opt.message, "stopped": opt.stopped,
+        "cost_per_week": opt.space.cost(opt.winner), "input_cost_per_week": opt.space.base_cost,
+        "changes": opt.space.describe(opt.winner),
+        "settings": {"vary": {k: list(v) for k, v in opt.settings.vary.items()}, "constraints": opt.settings.constraints,
+                     "confidence": opt.settings.confidence, "budget": opt.settings.budget,
+                     "keep_met": opt.settings.keep_met,
+                     "max_evaluations": opt.settings.max_evaluations,
+                     "first_replications": opt.settings.first_replications,
+                     "max_replications": opt.settings.max_replications,
+                     "confirm_replications": opt.settings.confirm_replications},
+        "constraints": [c.label for c in opt.active if c not in opt.kept], "kept": [c.label for c in opt.kept],
+        "unattainable": opt.unattainable,
+        "reported_not_constrained": [c.label for c in opt.reported], "confirmation": opt.confirmation,
+        "candidates_evaluated": len(opt.evaluations), "replications_run": opt.replications_run,
+        "search_replications": opt.search_replications, "confirmation_replications": opt.confirmation_replications,
+        "seconds": round(opt.seconds, 1),
+    }
+
+
+def _print_comparison(comparison, table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..experiment.comparison import plain_lines
+
+    console = Console(width=140)
+    for line in plain_lines(comparison, table):
+        console.print(line)
+    costs = comparison.costs().set_index("scenario")
+    for name in comparison.names[1:]:
+        rows = table[(table.scenario == name) & table.significant]
+        t = Table(title=f"{name} against {comparison.baseline}: cost/week {costs.loc[name, 'cost_per_week']:,.0f} "
+                        f"(baseline {costs.loc[comparison.baseline, 'cost_per_week']:,.0f})")
+        for column in ("moment", "group", "statistic", "baseline", "difference (95 % CI)", "verdict"):
+            t.add_column(column)
+        for _, r in rows.iterrows():
+            scale, unit = (100, " pp") if r["unit"] == "share" else (1, " min")
+            t.add_row(r["moment"], r["group"], r["statistic"] + (f" ({r['tier']})" if r["statistic"] == "within_target" else ""),
+                      f"{r['baseline_value'] * scale:.1f}",
+                      f"{r['difference'] * scale:+.1f}{unit} ({r['ci_low'] * scale:+.1f} to {r['ci_high'] * scale:+.1f})",
+                      "[green]improved[/green]" if r["verdict"] == "improved" else (
+                          "[red]worsened[/red]" if r["verdict"] == "worsened" else r["verdict"]))
+        console.print(t)
+
+
+class simulation_errors:
+    """A scenario that fails while it runs is bad input: report it located, exit 2."""
+
+    def __init__(self, sc):
+        self.sc = sc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from ..engine.replication import SimulationError
+        if isinstance(exc, SimulationError):
+            step = exc.step
+            position = next(i for i, item in enumerate(self.sc.spec.pathways[step.pathway]) if step.name in item)
+            fail([self.sc._located.problem(("pathways", step.pathway, position, step.name), str(exc))])
+        return False
+
+
+def _print_headline(res) -> None:
+    from ..report.pages import headline_lines
+    from .terminal import print_targets
+    summary = res.summary()
+    print_targets(summary, f"{res.scenario.name}: {len(res.replications)} replications", headline_lines(summary))
+
+
+class _status:
+    """Progress of a long search: each step as a line on standard error, under a live status on
+    a terminal."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.live = None
+
+    def __enter__(self):
+        from rich.console import Console
+        self.console = Console(stderr=True, width=160)
+        if sys.stderr.isatty():
+            self.live = self.console.status(self.title)
+            self.live.start()
+        return self.say
+
+    def say(self, message: str) -> None:
+        self.console.print(message, markup=False, highlight=False, soft_wrap=True)
+        if self.live is not None:
+            self.live.update(f"{self.title}: {message[:100]}")
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+class progress:
+    """A rich progress bar on a terminal; quiet otherwise."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            self.bar = Progress(TextColumn("replications"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                TimeRemainingColumn(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("run", total=self.total)
+        return self.advance
+
+    def advance(self, _result=None, _resumed=False) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -1,0 +1,32 @@
+"""What the commands print on the terminal about a run or a log: every target with its
+estimate, interval and verdict, and the report's headline in plain lines."""
+
+from __future__ import annotations
+
+from ..moments.verdict import judged_on
+from ..units import SHARE, interval_text
+
+_VERDICT_STYLE = {"met": "green", "close": "yellow", "missed": "red"}
+
+
+def print_targets(summary, title: str, headline: list[str] | None = None) -> None:
+    """Each target tier with its estimate, 95 % CI and verdict, as a table; then ``headline``."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title))
+    for column in ("moment", "group", "target", "estimate (95 % CI)", "verdict"):
+        table.add_column(column)
+    for _, r in summary[summary["tier_kind"] != ""].iterrows():
+        key = judged_on(r["tier_kind"])
+        unit = "min" if key == "mean" else SHARE
+        verdict = r["verdict"]
+        style = _VERDICT_STYLE.get(verdict)
+        table.add_row(escape(r["moment"]), escape(r["group"]), escape(r["tier"]),
+                      interval_text(r[key], r[f"{key}_ci_low"], r[f"{key}_ci_high"], unit),
+                      f"[{style}]{verdict}[/{style}]" if style else verdict)
+    console = Console(width=120)
+    console.print(table)
+    for line in headline or []:
+        console.print(line, markup=False, highlight=False)

@@ -1,0 +1,9 @@
+"""Experiments: many replications of scenarios, on one process, local processes or Dask.
+
+:mod:`.replications` runs and measures replications; :mod:`.store` keeps finished ones so a run
+resumes; :mod:`.results` gathers them as DataFrames; :mod:`.precision` adds replications until
+every moment is precise enough; :mod:`.comparison` pairs scenarios with common random numbers;
+:mod:`.patients` is the patient-level table; :mod:`.output` writes a run's folder atomically.
+
+May import: scenario, engine, moments and the leaf modules below them.
+"""

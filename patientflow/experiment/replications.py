@@ -1,0 +1,204 @@
+"""Experiments: many replications of a scenario, on one process, local processes or Dask.
+
+A replication is ``(model, seed, replication number)`` and returns a small
+:class:`ReplicationResult` (its statistics and hourly records; its patient log only when asked,
+written to a Parquet part by the worker itself). Workers receive the compiled scenario, never a
+SimPy object. Results are gathered by replication number, never by completion order, so the
+outputs are the same for any executor and number of workers; with a
+:class:`~patientflow.store.ReplicationStore`, each finished replication is saved at once and a
+rerun runs only the missing ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..log import INSIDE, Log
+from ..engine.replication import simulate_replication
+from ..model import Model
+from ..moments.measure import leaving_per_day, measure
+
+PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept in memory for this many replications
+
+
+@dataclass
+class ReplicationResult:
+    """What a replication hands back: small arrays only (the log when asked)."""
+
+    replication: int
+    stats: np.ndarray  # (rows, STATS)
+    busy: np.ndarray  # (resources, 168) busy unit-minutes by hour of week, measured period
+    rostered: np.ndarray  # (resources, 168)
+    queue: np.ndarray  # (resources, 168)
+    inside: np.ndarray  # (168,)
+    measured_minutes: np.ndarray  # (168,) minutes of each hour of the week measured
+    inside_series: np.ndarray  # (hours,) mean patients inside in each hour of the whole run
+    leaving: np.ndarray  # (outcomes,) patients a day leaving with each outcome, measured period
+    patients: int
+    inside_at_end: int  # patients still inside when the replication ended
+    overloaded: bool
+    seconds: float
+    overwhelmed: str = ""  # when overloaded: the resource with the longest queue at the stop
+    log: Log | None = None
+
+
+def run_replication(model: Model, seed: int, replication: int, keep_log: bool = False,
+                    patients_part: str | None = None) -> ReplicationResult:
+    """One replication, measured; safe to run in a worker process."""
+    started = time.perf_counter()
+    log = simulate_replication(model, seed, replication, max_inside=inside_bound(model))
+    gc.collect()  # a replication's SimPy processes still waiting at the end form reference cycles
+    stats = measure(model, log)
+    n_hours = log.busy.shape[1]
+    hours = np.arange(n_hours)
+    measured = hours >= int(np.ceil(model.warm_up / 60))
+    minutes = np.clip(log.length - hours * 60.0, 0, 60)
+    if patients_part is not None:
+        from .output import write_parquet
+        from .patients import patients_frame
+        write_parquet(Path(patients_part), patients_frame(model, log))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
+    return ReplicationResult(
+        replication=replication, stats=stats, **hour_of_week_records(log, measured, minutes),
+        inside_series=series, leaving=leaving_per_day(model, log), patients=int(log.times.shape[0]),
+        inside_at_end=int(np.count_nonzero(log.outcome == INSIDE)), overloaded=log.overloaded,
+        overwhelmed=_longest_queue(model, log) if log.overloaded else "",
+        seconds=time.perf_counter() - started, log=log if keep_log else None)
+
+
+def hour_of_week_records(log: Log, measured: np.ndarray, minutes: np.ndarray,
+                         weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """A log's hourly records over the ``measured`` hours of the run, folded onto the 168 hours
+    of the week (each hour's values times ``weight``, 1 by default), and the minutes measured."""
+    how = np.flatnonzero(measured) % 168
+    w = np.ones(len(how)) if weight is None else weight
+
+    def fold(values: np.ndarray) -> np.ndarray:
+        if values.ndim == 1:
+            return np.bincount(how, weights=values[measured] * w, minlength=168)
+        return np.array([np.bincount(how, weights=v[measured] * w, minlength=168) for v in values]).reshape(-1, 168)
+
+    return {"busy": fold(log.busy), "rostered": fold(log.rostered), "queue": fold(log.queue),
+            "inside": fold(log.inside), "measured_minutes": np.bincount(how, weights=minutes[measured], minlength=168)}
+
+
+def inside_bound(model: Model) -> int:
+    """How many patients may be inside before a replication counts as overloaded and stops:
+    ``run.max_inside``, or else ten times a day's expected arrivals plus the initial occupants
+    (a stable service holds far fewer; a runaway queue reaches it in days, not months)."""
+    if model.max_inside is not None:
+        return model.max_inside
+    per_day = 0.0
+    for stream in model.streams:
+        if stream.rate_by_hour_of_week is not None:
+            per_day += float(stream.rate_by_hour_of_week.sum()) * 60 / 7
+        elif stream.at is not None:
+            per_day += len(stream.at) / max(model.length / 1440, 1)
+        elif stream.every is not None:
+            per_day += 1440 / stream.every
+    initial = sum(r.initial_occupied for r in model.resources)
+    return int(max(1000, 10 * per_day + initial))
+
+
+def _longest_queue(model: Model, log: Log) -> str:
+    if log.waiting_at_end is None or not len(log.waiting_at_end):
+        return ""
+    r = int(np.argmax(log.waiting_at_end))
+    return f"{model.resources[r].name} ({int(log.waiting_at_end[r])} waiting)"
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = run_replication) -> Iterator:
+    """Run ``task(*call)`` for each call, yielding results as they complete."""
+    if dask:
+        yield from _execute_dask(calls, jobs, dask, task)
+        return
+    jobs = max(1, min(jobs if jobs > 0 else cores(), len(calls)))
+    if jobs == 1:
+        for call in calls:
+            yield task(*call)
+        return
+    from joblib import Parallel, delayed
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky", batch_size=1)
+    yield from parallel(delayed(task)(*call) for call in calls)
+
+
+def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -> Iterator:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError('Dask is not installed: pip install "patientflow[dask]"') from None
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=jobs if jobs > 0 else cores(), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        scattered: dict[int, object] = {}  # each model is sent to the workers once
+
+        def sent(value):
+            if isinstance(value, Model):
+                if id(value) not in scattered:
+                    scattered[id(value)] = client.scatter(value, broadcast=True)
+                return scattered[id(value)]
+            return value
+        futures = [client.submit(task, *(sent(v) for v in call), pure=False) for call in calls]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _tagged_replication(tag, model: Model, seed: int, replication: int) -> tuple:
+    return tag, run_replication(model, seed, replication)
+
+
+def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None) -> Iterator[tuple]:
+    """Replications of several scenarios in one batch: ``(tag, model, seed, replication)`` in,
+    ``(tag, result)`` out as each completes (the optimiser runs many candidates at once)."""
+    yield from _execute(calls, jobs, dask, _tagged_replication)
+
+
+def run_replications(model: Model, seed: int, replications: list[int], *, jobs: int = 1,
+                     dask: str | None = None, keep_logs: int = PATIENT_LOG_REPLICATIONS,
+                     store=None, patients: bool = False,
+                     on_done: Callable[[ReplicationResult, bool], None] | None = None) -> list[ReplicationResult]:
+    """Run the given replication numbers and return their results in order of number.
+
+    With a ``store``, replications already saved there are loaded instead of run, and each new
+    one is saved as soon as it finishes; with ``patients``, each writes its patient log there.
+    ``on_done(result, resumed)`` is called as each arrives (for progress bars)."""
+    results: dict[int, ReplicationResult] = {}
+    calls = []
+    for r in replications:
+        wants_part = patients or r < keep_logs  # the first few always keep their patients (figures)
+        if store is not None and store.has(r, wants_part):
+            result = store.load(r)
+            results[r] = result
+            if on_done:
+                on_done(result, True)
+            continue
+        part = str(store.patients_part(r)) if store is not None and wants_part else None
+        calls.append((model, seed, r, r < keep_logs and part is None, part))
+    for result in _execute(calls, jobs, dask):
+        if store is not None:
+            store.save(result)
+        results[result.replication] = result
+        if on_done:
+            on_done(result, False)
+    return [results[r] for r in sorted(results)]

@@ -1,0 +1,192 @@
+"""Results of an experiment, as pandas DataFrames for notebooks, files and reports.
+
+``simulate(scenario, replications, seed)`` runs the replications and returns :class:`Results`:
+``summary()`` is the summary.csv table, ``patients`` the patient-level log of the first
+replications, ``utilisation()`` each resource's busy and rostered staff by hour.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from .replications import PATIENT_LOG_REPLICATIONS, ReplicationResult, run_replications
+from ..moments import summary_rows
+from ..moments.statistics import summary_table, t_interval
+from ..scenario.scenario import Scenario
+
+
+class Results:
+    """Everything an experiment measured, gathered by replication number."""
+
+    def __init__(self, scenario: Scenario, seed: int, results: list[ReplicationResult], seconds: float,
+                 patients_parts: list | None = None):
+        self.scenario = scenario
+        self.seed = seed
+        self.replications = [r.replication for r in results]
+        self.rows = summary_rows(scenario.model)
+        self.per_replication = np.stack([r.stats for r in results]) if results else np.empty((0, len(self.rows), 7))
+        self._busy = np.stack([r.busy for r in results])
+        self._rostered = np.stack([r.rostered for r in results])
+        self._queue = np.stack([r.queue for r in results])
+        self._inside = np.stack([r.inside for r in results])
+        self._minutes = np.stack([r.measured_minutes for r in results])
+        self._logs = [r.log for r in results if r.log is not None]
+        self._patients_parts = patients_parts or []
+        series = np.stack([r.inside_series for r in results])
+        counted = np.sum(~np.isnan(series), axis=0)
+        self._inside_series = np.where(counted > 0, np.nansum(series, axis=0) / np.maximum(counted, 1), np.nan)
+        self.overloaded = [r.replication for r in results if r.overloaded]
+        self.overwhelmed = sorted({r.overwhelmed for r in results if r.overloaded and r.overwhelmed})
+        self.patient_counts = [r.patients for r in results]
+        self._leaving = np.stack([r.leaving for r in results]) if results else np.empty((0, len(scenario.model.outcomes)))
+        self._inside_at_end = np.array([r.inside_at_end for r in results], dtype=float)
+        self.seconds = seconds
+
+    def summary(self):
+        """One row per moment × group × target tier (the columns of summary.csv)."""
+        return summary_table(self.rows, self.per_replication).copy()
+
+    @cached_property
+    def patients(self):
+        """One row per patient: stream, attributes, outcome and the time of every event — for the
+        first replications (or every one written to Parquet with ``--patients``)."""
+        import pandas as pd
+
+        from .patients import patients_frame, read_parts
+        if self._patients_parts:
+            return read_parts(self._patients_parts)
+        frames = [patients_frame(self.scenario.model, log) for log in self._logs]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    FIGURE_REPLICATIONS = 3
+
+    def leaving(self):
+        """Patients a day leaving with each outcome in the measured period, with 95 % CIs."""
+        import pandas as pd
+        mean, low, high = t_interval(self._leaving, axis=0)
+        return pd.DataFrame({"outcome": self.scenario.model.outcomes, "per_day": mean,
+                             "ci_low": np.maximum(low, 0), "ci_high": high})
+
+    def inside_at_end(self) -> tuple[float, float, float]:
+        """Patients still inside when a replication ended: the mean and its 95 % CI."""
+        mean, low, high = t_interval(self._inside_at_end)
+        return float(mean), float(max(low, 0)) if low == low else float("nan"), float(high)
+
+    def patients_for_figures(self):
+        """The patients of at most three replications: enough for distributions, bounded in size."""
+        if self._patients_parts:
+            from .patients import read_parts
+            return read_parts(self._patients_parts[: self.FIGURE_REPLICATIONS])
+        patients = self.patients
+        if patients.empty:
+            return patients
+        return patients[patients["replication"].isin(sorted(set(patients["replication"]))[: self.FIGURE_REPLICATIONS])]
+
+    @property
+    def run_length(self) -> float:
+        return self.scenario.spec.run.length
+
+    @property
+    def measured_days(self) -> float:
+        """Days measured in each replication (after the warm-up)."""
+        return float(self._minutes[0].sum()) / 1440 if len(self._minutes) else 0.0
+
+    @property
+    def figure_days(self) -> float:
+        """Measured days covered by :meth:`patients_for_figures` (all its replications together)."""
+        frame = self.patients_for_figures()
+        reps = frame["replication"].nunique() if len(frame) else 0
+        return self.measured_days * reps
+
+    @property
+    def plot(self):
+        """The report's figures, each a plotly Figure: ``res.plot.cycle_map()``, ``.weakest()``,
+        ``.moment(name)``, ``.through_the_day()``, ``.staffing()``, ``.pathway()``, ``.journey()``."""
+        from ..report.figures import Plots
+        return Plots(self)
+
+    def inside_by_hour_of_run(self) -> np.ndarray:
+        """Mean patients inside in each hour of the run, averaged over replications."""
+        return self._inside_series.copy()
+
+    def utilisation(self, by: str = "hour"):
+        """Per resource and hour of day (or ``by="hour_of_week"``): mean rostered and busy staff,
+        utilisation (busy over rostered) and mean queue length, over the measured period."""
+        import pandas as pd
+
+        if by not in ("hour", "hour_of_week"):
+            raise ValueError("by is 'hour' or 'hour_of_week'")
+        fold = (lambda a: a.reshape(a.shape[:-1] + (7, 24)).sum(axis=-2)) if by == "hour" else (lambda a: a)
+        busy, rostered, queue, minutes = (fold(x) for x in (self._busy, self._rostered, self._queue, self._minutes))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_rep_util = busy / rostered
+            mean_minutes = minutes[:, None, :]
+            frame_rows = []
+            for r, res in enumerate(self.scenario.model.resources):
+                for h in range(busy.shape[-1]):
+                    m = mean_minutes[:, 0, h]
+                    frame_rows.append({
+                        "resource": res.name, by: h,
+                        "rostered": float(np.mean(rostered[:, r, h] / m)) if res.count is None or np.isfinite(res.count) else np.inf,
+                        "busy": float(np.mean(busy[:, r, h] / m)),
+                        "utilisation": float(np.nanmean(per_rep_util[:, r, h])) if np.any(rostered[:, r, h] > 0) else np.nan,
+                        "queue": float(np.mean(queue[:, r, h] / m)),
+                    })
+        return pd.DataFrame(frame_rows)
+
+    def staff_cost(self):
+        """Per resource: rostered hours and cost per week (cost per hour × rostered hours)."""
+        import pandas as pd
+
+        weeks = self._minutes.sum(axis=1) / 10080
+        rows = []
+        for r, res in enumerate(self.scenario.model.resources):
+            hours = self._rostered[:, r, :].sum(axis=1) / 60 / weeks
+            rows.append({"resource": res.name, "rostered_hours_per_week": float(np.mean(hours)),
+                         "cost_per_hour": res.cost_per_hour,
+                         "cost_per_week": float(np.mean(hours)) * res.cost_per_hour})
+        return pd.DataFrame(rows)
+
+    def patients_inside(self):
+        """Mean patients inside the whole system by hour of day."""
+        import pandas as pd
+
+        inside = self._inside.reshape(-1, 7, 24).sum(axis=1)
+        minutes = self._minutes.reshape(-1, 7, 24).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pd.DataFrame({"hour": range(24), "inside": np.mean(inside / minutes, axis=0)})
+
+    def __repr__(self) -> str:
+        return f"Results({self.scenario.name!r}, {len(self.replications)} replications, seed {self.seed})"
+
+
+def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
+             jobs: int = 1, dask: str | None = None, keep_patients: int = PATIENT_LOG_REPLICATIONS,
+             store=None, patients: bool = False,
+             on_done: Callable[[ReplicationResult, bool], None] | None = None) -> Results:
+    """Run ``replications`` (default: the scenario's) with ``seed`` (default: the scenario's).
+
+    ``jobs`` local processes (0: all cores) or a Dask cluster (``dask="local"`` or a scheduler
+    address). With a ``store`` (see :mod:`patientflow.store`) finished replications are kept on
+    disk and reused; with ``patients`` too, every replication's patient log is written there."""
+    run = scenario.spec.run
+    n = replications if replications is not None else run.replications
+    if n < 1:
+        raise ValueError("replications must be at least 1")
+    return run_numbers(scenario, list(range(n)), seed if seed is not None else run.seed, jobs=jobs, dask=dask,
+                       keep_patients=keep_patients, store=store, patients=patients, on_done=on_done)
+
+
+def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int = 1, dask: str | None = None,
+                keep_patients: int = PATIENT_LOG_REPLICATIONS, store=None, patients: bool = False,
+                on_done=None) -> Results:
+    """Results of the given replication numbers (see :func:`simulate`)."""
+    started = time.perf_counter()
+    results = run_replications(scenario.model, seed, numbers, jobs=jobs, dask=dask, keep_logs=keep_patients,
+                               store=store, patients=patients, on_done=on_done)
+    parts = store.patients_parts(numbers) if store is not None else None
+    return Results(scenario, seed, results, time.perf_counter() - started, parts)

@@ -1,0 +1,181 @@
+"""The optimiser's search space: staffing levels that may change, and what each costs.
+
+Each varied resource gives one *dimension* per roster block (a shift line of its roster), or one
+for its count (places such as ambulances and beds). A candidate is a vector of changes, one per
+dimension, each within the dimension's bounds (by default −2 … +3). A candidate becomes a
+scenario through :meth:`Scenario.with_changes`, so it is validated like any file, and its staff
+cost per week is exact: cost per hour × rostered hours in a week.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..scenario.schema import parse_shift
+
+@dataclass(frozen=True)
+class Dimension:
+    """One staffing level that may change: a roster block, or a resource's count."""
+
+    resource: str
+    block: str | None  # the roster's shift text; None: the count
+    base: int  # the level in the input scenario
+    low: int  # the lowest change allowed (the level never goes below its floor)
+    high: int
+    unit_cost: float  # cost per week of one more (staff on this block, or one more place)
+
+    @property
+    def label(self) -> str:
+        return self.resource if self.block is None else f"{self.resource} {self.block}"
+
+
+def block_hours(text: str) -> float:
+    """Hours in a week covered by one roster block, e.g. ``"mon-fri 08:00-10:00"`` → 10."""
+    shift = parse_shift((text, 1))
+    minutes = shift.end - shift.start + (1440 if shift.end <= shift.start else 0)  # as the engine rosters it
+    return len(shift.days) * minutes / 60
+
+
+class SearchSpace:
+    """The dimensions of a scenario's search space, and candidates as scenarios."""
+
+    def __init__(self, scenario, vary: dict[str, tuple[int, int]]):
+        self.scenario = scenario
+        data = scenario.to_dict().get("resources", {})
+        dims: list[Dimension] = []
+        for name, (low, high) in vary.items():
+            spec = scenario.spec.resources[name]
+            cost = spec.cost_per_hour
+            if spec.roster is not None:
+                for text, staff in data[name]["roster"].items():
+                    dims.append(Dimension(name, str(text), int(staff), max(low, -int(staff)), high,
+                                          cost * block_hours(str(text))))
+            else:
+                count = int(spec.count)  # type: ignore[arg-type]
+                dims.append(Dimension(name, None, count, max(low, 1 - count), high, cost * 168))
+        self.dims = dims
+        self._raw = data
+
+    def __len__(self) -> int:
+        return len(self.dims)
+
+    @property
+    def lows(self) -> tuple[int, ...]:
+        return tuple(d.low for d in self.dims)
+
+    @property
+    def highs(self) -> tuple[int, ...]:
+        return tuple(d.high for d in self.dims)
+
+    @property
+    def origin(self) -> tuple[int, ...]:
+        return tuple(min(max(0, d.low), d.high) for d in self.dims)
+
+    def size(self) -> int:
+        return int(np.prod([d.high - d.low + 1 for d in self.dims], dtype=float))
+
+    def contains(self, x: tuple[int, ...]) -> bool:
+        if not all(d.low <= v <= d.high for d, v in zip(self.dims, x)):
+            return False
+        on_duty: dict[str, int] = {}
+        for d, v in zip(self.dims, x):
+            if d.block is not None:
+                on_duty[d.resource] = on_duty.get(d.resource, 0) + d.base + v
+        return all(total > 0 for total in on_duty.values())  # a roster needs someone on some shift
+
+    def cost(self, x: tuple[int, ...]) -> float:
+        """Staff cost per week of the whole scenario under candidate ``x``."""
+        return self.base_cost + sum(d.unit_cost * v for d, v in zip(self.dims, x))
+
+    @property
+    def base_cost(self) -> float:
+        return weekly_cost(self.scenario.model)
+
+    def changes(self, x: tuple[int, ...]) -> dict[str, Any]:
+        """The ``with_changes`` mapping of candidate ``x`` (only the resources it changes)."""
+        out: dict[str, Any] = {}
+        for d, v in zip(self.dims, x):
+            if not v:
+                continue
+            if d.block is None:
+                out[f"resources.{d.resource}.count"] = d.base + v
+                continue
+            key = f"resources.{d.resource}.roster"
+            roster = out.setdefault(key, dict(self._raw[d.resource]["roster"]))
+            roster[d.block] = d.base + v
+        return out
+
+    def candidate(self, x: tuple[int, ...]):
+        """The scenario of candidate ``x``."""
+        changes = self.changes(x)
+        return self.scenario.with_changes(changes) if changes else self.scenario
+
+    def describe(self, x: tuple[int, ...], against: tuple[int, ...] | None = None) -> str:
+        """The changes of ``x`` from ``against`` (default: the input), e.g. ``doctor 08:00-18:00 4→5``."""
+        against = against or tuple(0 for _ in self.dims)
+        parts = [f"{d.label} {d.base + a}→{d.base + v}" for d, v, a in zip(self.dims, x, against) if v != a]
+        return ", ".join(parts) or "no change"
+
+    def variant_text(self, x: tuple[int, ...], variant_path: Path, name: str, note: list[str]) -> str:
+        """A scenario file that ``extends:`` the input and sets the rosters of candidate ``x``."""
+        rel = os.path.relpath(Path(self.scenario.path).resolve(), Path(variant_path).resolve().parent)
+        schema = _schema_reference(self.scenario.path, variant_path)
+        lines = [f"# yaml-language-server: $schema={schema}"] if schema else []
+        lines += [f"# {line}" for line in note]
+        lines += [f"name: {json.dumps(name)}", f"extends: {json.dumps(rel)}"]
+        changed = [d.resource for d, v in zip(self.dims, x) if v]
+        if changed:
+            lines.append("resources:")
+        for resource in dict.fromkeys(changed):
+            dims = [(d, v) for d, v in zip(self.dims, x) if d.resource == resource]
+            if dims[0][0].block is None:
+                d, v = dims[0]
+                lines.append(f"  {resource}:")
+                lines.append(f"    count: {d.base + v}    # was {d.base} ({v:+d})")
+                continue
+            lines.append(f"  {resource}:")
+            lines.append("    roster:")
+            for d, v in dims:
+                comment = f"    # was {d.base} ({v:+d})" if v else ""
+                lines.append(f"      {json.dumps(d.block)}: {d.base + v}{comment}")
+        return "\n".join(lines) + "\n"
+
+
+def _schema_reference(scenario_path, variant_path) -> str:
+    """The JSON Schema the input file points editors at, as seen from the variant's folder."""
+    try:
+        first = Path(scenario_path).read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, IndexError):
+        return ""
+    match = re.match(r"#\s*yaml-language-server:\s*\$schema=(\S+)", first)
+    if not match or "://" in match.group(1):
+        return match.group(1) if match else ""
+    target = (Path(scenario_path).resolve().parent / match.group(1)).resolve()
+    return os.path.relpath(target, Path(variant_path).resolve().parent)
+
+
+def weekly_cost(model) -> float:
+    """Staff cost per week of a compiled scenario: cost per hour × rostered hours (a count is
+    there all 168 hours; a resource without a cost, or unlimited, costs nothing)."""
+    total = 0.0
+    for r in model.resources:
+        if not r.cost_per_hour:
+            continue
+        if r.capacity_by_minute is not None:
+            total += r.cost_per_hour * float(r.capacity_by_minute.sum()) / 60
+        elif r.count is not None and np.isfinite(r.count):
+            total += r.cost_per_hour * r.count * 168
+    return total
+
+
+def default_vary(scenario) -> list[str]:
+    """The resources varied when none are named: every finite resource with a cost per hour."""
+    return [name for name, spec in scenario.spec.resources.items()
+            if spec.cost_per_hour > 0 and (spec.roster is not None or np.isfinite(spec.count))]

@@ -1,0 +1,183 @@
+"""The optimiser's report page: one self-contained HTML file.
+
+It says what was found in a sentence, then shows the numbers behind it: each constraint at the
+most generous rosters and for the winner on fresh replications, the rosters changed, cost
+against journey outcome for every candidate evaluated, the search path, and the winner against
+the input moment by moment with paired confidence intervals. All scenario text is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .comparison_page import difference_text, forest_figure
+from .pages import STYLE, cell_text, figure_html
+
+VERDICT_COLOUR = {"meets": "#2e7d32", "better": "#2e7d32", "misses": "#c62828", "not shown": "#ef6c00",
+                  "not better": "#90a4ae", "": "#607d8b"}
+
+
+def candidates_figure(opt):
+    """Every candidate evaluated: staff cost per week against the journey outcome (first
+    replications), coloured by its verdict; the search path joins the steps taken."""
+    import plotly.graph_objects as go
+
+    frame = opt.candidates()
+    fig = go.Figure()
+    for verdict, rows in frame.groupby("verdict", sort=False):
+        fig.add_scatter(x=rows.cost_per_week, y=100 * rows.journey, mode="markers", name=verdict or "screened",
+                        marker={"color": VERDICT_COLOUR.get(verdict, "#607d8b"), "size": 8, "opacity": 0.8},
+                        hovertext=[html.escape(c) for c in rows.changes])
+    path = [frame[frame.changes == opt.space.describe(p)].iloc[0] for p in opt.path]
+    if path:
+        fig.add_scatter(x=[p.cost_per_week for p in path], y=[100 * p.journey for p in path], mode="lines",
+                        name="search path", line={"color": "#37474f", "width": 1, "dash": "dot"})
+    for label, point, symbol in (("input", opt.space.origin, "square"), ("optimised", opt.winner, "star")):
+        row = frame[frame.changes == opt.space.describe(point)]
+        if len(row):
+            fig.add_scatter(x=row.cost_per_week, y=100 * row.journey, mode="markers+text", name=label, text=[label],
+                            textposition="top center", marker={"symbol": symbol, "size": 16, "color": "#1565c0"})
+    fig.update_layout(title="Every candidate evaluated: staff cost against journeys meeting every critical moment",
+                      xaxis_title="staff cost per week", yaxis_title="% of journeys (search replications)",
+                      template="plotly_white", height=460, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
+def path_figure(opt):
+    """The search path: staff cost per week of each step taken."""
+    import plotly.graph_objects as go
+
+    costs = [opt.space.cost(p) for p in opt.path]
+    fig = go.Figure()
+    fig.add_scatter(x=list(range(len(costs))), y=costs, mode="lines+markers",
+                    hovertext=[html.escape(opt.space.describe(p)) for p in opt.path], name="step")
+    fig.add_hline(y=opt.space.base_cost, line_dash="dot", annotation_text="input")
+    fig.update_layout(title="The search path: cost per week of each step taken", xaxis_title="step",
+                      yaxis_title="staff cost per week", template="plotly_white", height=320,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
+def render_optimisation(opt, meta: dict) -> str:
+    """The report page as an HTML string."""
+    esc = html.escape
+    s = opt.settings
+    confirm = {v["constraint"]: v for v in opt.confirmation}
+    lost = {v["constraint"]: v for v in opt.unattainable}
+    generous = {v["constraint"]: v for v in opt.most_generous}
+    rows = []
+    for c, kind in [*((c, "constraint") for c in opt.constraints), *((c, "kept: the input meets it") for c in opt.kept)]:
+        scale, suffix = (100, " %") if c.unit == "share" else (1, " min")
+        side = "≥" if c.higher_is_better else "≤"
+
+        def show(v, c=c, scale=scale, suffix=suffix):
+            if v is None:
+                return "–"
+            bound = v["low"] if c.higher_is_better else v["high"]
+            return f"{v['mean'] * scale:.1f}{suffix} (one-sided bound {bound * scale:.1f}{suffix})"
+        status = ("cannot be met in the space" if c.label in lost else
+                  "met" if confirm.get(c.label, {}).get("verdict") == "met" else
+                  "not confirmed" if c.label in confirm else "–")
+        css = "met" if status == "met" else "missed" if status != "–" else ""
+        rows.append(f"<tr><td>{esc(c.label)}</td><td>{esc(kind)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
+                    f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
+                    f"<td class='{css}'>{esc(status)}</td></tr>")
+    reported = "".join(f"<li>{esc(c.label)}</li>" for c in opt.reported)
+    looks = "".join(
+        f"<tr><td>{esc(opt.space.describe(x))}</td><td>{opt.space.cost(x):,.0f}</td>"
+        f"<td class='{'missed' if failed else 'met'}'>"
+        f"{esc('not confirmed: ' + '; '.join(v['constraint'] for v in failed)) if failed else 'confirmed'}</td></tr>"
+        for x, failed in opt.confirm_looks)
+    roster_rows = "".join(
+        f"<tr><td>{esc(r.resource)}</td><td>{esc(str(r.block))}</td><td>{r.input}</td><td>{r.optimised}</td>"
+        f"<td>{r.change:+d}</td><td>{r.cost_change_per_week:+,.0f}</td></tr>"
+        for r in opt.rosters().itertuples() if r.change)
+    table = opt.comparison.table()
+    significant = table[table.significant]
+    sig_rows = "".join(
+        f"<tr><td>{esc(r.moment)}</td><td>{esc(r.group)}</td><td>{esc(r.statistic)} {esc(r.tier)}</td>"
+        f"<td>{difference_text(r.baseline_value, r.unit, False)}</td><td>{difference_text(r.value, r.unit, False)}</td>"
+        f"<td>{difference_text(r.difference, r.unit)} ({difference_text(r.ci_low, r.unit)} to {difference_text(r.ci_high, r.unit)})</td>"
+        f"<td class='{'met' if r.verdict == 'improved' else 'missed' if r.verdict == 'worsened' else ''}'>{esc(r.verdict)}</td></tr>"
+        for r in significant.itertuples())
+    candidates = opt.candidates()
+    cand_rows = "".join(
+        f"<tr><td>{r.candidate}</td><td>{esc(r.phase)}</td><td>{esc(r.changes)}</td><td>{r.cost_per_week:,.0f}</td>"
+        f"<td>{r.replications}</td><td>{esc(r.verdict)}</td><td>{cell_text(r.journey, 'share')}</td></tr>"
+        for r in candidates.itertuples())
+    cost, base = opt.space.cost(opt.winner), opt.space.base_cost
+    stopped = f"<p class='warn'>The search stopped early: {esc(opt.stopped)}.</p>" if opt.stopped else ""
+    goal = (f"the best journey outcome at a staff cost of at most {s.budget:,.0f} a week" if s.budget is not None
+            else "the cheapest rosters under which every constraint holds")
+    figures = [figure_html(candidates_figure(opt), True), figure_html(path_figure(opt), False),
+               figure_html(forest_figure(table, "optimised"), False)]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Optimised rosters for {esc(opt.scenario.name)}</title>
+<style>{STYLE}</style></head><body>
+<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
+<p class="headline">{esc(opt.message)}</p>
+{stopped}
+<div class="cards">
+<div class='card'><b>{cost:,.0f}</b>staff cost per week (input {base:,.0f}, {cost - base:+,.0f})</div>
+<div class='card'><b>{len(opt.evaluations)}</b>candidates evaluated ({opt.replications_run} replications run, {opt.seconds:.0f} s)</div>
+<div class='card'><b>{100 * s.confidence:g} %</b>confidence, one-sided, Bonferroni over {max(len(opt.active), 1)} constraint(s)</div>
+</div>
+<h2>Constraints</h2>
+<p>Each constraint at the most generous rosters of the search space (every level at its highest), and for
+the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used.
+A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right
+side of its target. Targets of other moments that the input already meets are kept: the chosen
+rosters may not break them (so no saving comes from, say, leaving calls unanswered).</p>
+<table><tr><th>target</th><th>held as</th><th>goal</th><th>most generous rosters</th>
+<th>chosen rosters, confirmation run</th><th>status</th></tr>{''.join(rows)}</table>
+{f"<p>Reported, not constrained (a 100 % tier cannot be shown by sampling):</p><ul>{reported}</ul>" if reported else ""}
+{f"<p>Checked on the confirmation replications, cheapest first (candidates share the search's replications, so the cheapest that met the constraints there may owe it to their luck):</p><table><tr><th>candidate (changes from the input)</th><th>cost per week</th><th>confirmation</th></tr>{looks}</table>" if looks else ""}
+<h2>Rosters changed</h2>
+<table><tr><th>resource</th><th>shift</th><th>input</th><th>optimised</th><th>change</th><th>cost per week</th></tr>
+{roster_rows or "<tr><td colspan='6'>no change</td></tr>"}</table>
+<p>The variant scenario file <code>{esc(meta.get("variant", ""))}</code> extends the input with these rosters:
+run it with <code>patientflow run</code> or compare it with <code>patientflow compare</code>.</p>
+<h2>The search</h2>
+<p>Goal: {esc(goal)}. Search space: {len(opt.space)} staffing levels ({esc(', '.join(f"{k} {lo:+d}..{hi:+d}" for k, (lo, hi) in s.vary.items()))}),
+{opt.space.size():,} combinations. Common random numbers: replication <i>r</i> of every candidate sees the same
+patients. A candidate is first run for {s.first_replications} replications; only one still in doubt whose
+estimates meet every target gets {s.step} more at a time, up to {s.max_replications}.</p>
+{figures[0]}{figures[1]}
+<h2>Chosen rosters against the input, moment by moment</h2>
+<p>Paired differences on the {len(opt.confirmation_replications)} confirmation replications (95 % CIs).</p>
+{figures[2]}
+<table><tr><th>moment</th><th>group</th><th>statistic</th><th>input</th><th>optimised</th><th>difference (95 % CI)</th><th>verdict</th></tr>
+{sig_rows or "<tr><td colspan='7'>no significant difference</td></tr>"}</table>
+<h2>Every candidate evaluated</h2>
+<table><tr><th>#</th><th>phase</th><th>changes from the input</th><th>cost per week</th><th>replications</th><th>verdict</th><th>journeys</th></tr>
+{cand_rows}</table>
+<h2>Method</h2>
+<p>Seed {meta.get("seed")}; search replications {_ranges(opt.search_replications)}; confirmation replications
+{_ranges(opt.confirmation_replications)} (disjoint: each replication number has its own random streams).
+The search assumes more staff never lengthens a wait. It runs the most generous rosters first: a
+constraint not met there cannot be met in the space. From the input's rosters it adds, while a
+constraint is missed, the unit that cuts the shortfall most per pound; then removes staff, most
+expensive first, while every constraint holds (a level whose cut failed is not tried again unless
+another level rises); then tries moving a unit to a cheaper shift of the same resource. With a budget, it
+moves to the best journey outcome within it by paired comparisons, keeping a move only when it is
+better with the stated confidence. The search accepts a candidate only when its bound clears each
+target by the half-width the confirmation will have, so that its choice does not owe its place to the
+luck of the replications every candidate shares.</p>
+</body></html>
+"""
+
+
+def _ranges(numbers) -> str:
+    numbers = sorted(numbers)
+    if not numbers:
+        return "none"
+    parts, start, prev = [], numbers[0], numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"{start}–{prev}" if prev != start else f"{start}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+

@@ -1,0 +1,450 @@
+"""Reading scenario files: YAML with line numbers, ``extends:``, and errors a planner can locate.
+
+A scenario file may ``extends:`` another (a path relative to itself). The parent is read first
+and the child's values override it (:func:`merge`, the one rule for variant files and for
+:meth:`Scenario.with_changes` alike):
+
+* mappings merge key by key — a roster merges shift by shift (a shift set to 0 removes it);
+* lists are replaced whole, except that a pathway may be patched step by step by writing it as
+  a mapping of step names;
+* a resource has a ``count`` or a ``roster``: setting one replaces the other.
+
+::
+
+    extends: baseline.yaml
+    resources:
+      triage_nurse: {roster: {"07:00-19:00": 3, "19:00-07:00": 2}}
+    pathways:
+      ed: {triage: {takes: exponential(4min)}}     # only this step's duration changes
+
+Every value remembers the file and line it came from, so each error names them. YAML is read
+safely: tags (``!!python/object`` and the like) are refused, never constructed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import PartError, Problem, ScenarioError, plain_message
+
+Path_ = tuple  # a key path into the scenario tree: ("pathways", "ed", 0, "triage", "use")
+Location = tuple[str, int]  # (file, line)
+
+
+class _Source:
+    """One file's plain tree, the line of every key in it, and the files it references."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.locations: dict[Path_, Location] = {}
+        self.problems: list[Problem] = []
+        self.data: Any = None
+        self.references: list[Path] = []
+
+    def read(self) -> None:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+        name = str(self.path)
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(name, 1, "file", f"cannot read: {exc}"))
+            return
+        try:
+            line = _collection_key_line(text)
+            if line:
+                self.problems.append(Problem(name, line, "yaml", "a key must be a name, not a { } mapping or a [ ] list "
+                                             "(is a ':' or ',' out of place?)"))
+                return
+            tree = YAML(typ="rt", pure=True).load(_quote_calls(text))
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            message = f"{exc.problem or exc}".strip()
+            if message.startswith("found duplicate key"):  # not the whole value it holds
+                message = message.split(" with value ")[0] + "; a key may appear once in a mapping"
+            self.problems.append(Problem(name, line, "yaml", message))
+            return
+        except YAMLError as exc:
+            self.problems.append(Problem(name, 1, "yaml", str(exc).splitlines()[0]))
+            return
+        if tree is None:
+            tree = {}
+        if not isinstance(tree, dict):
+            self.problems.append(Problem(name, 1, "file", "a scenario file is a mapping of keys such as name, demand, pathways"))
+            return
+        self.data = self._plain(tree, (), 1)
+
+    def _plain(self, node: Any, path: Path_, line: int) -> Any:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        tag = getattr(node, "tag", None)
+        tag = getattr(tag, "value", tag)
+        if tag and str(tag) not in _PLAIN_TAGS:
+            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(Problem(str(self.path), line, _key(path),
+                                         f"the YAML tag {shown} is not allowed: a scenario holds plain values only"))
+            return None
+        if isinstance(node, CommentedMap):
+            out = {}
+            for key, value in node.items():
+                key_line = _line(node.lc.key(key), line)
+                sub = (*path, key)
+                self.locations[sub] = (str(self.path), key_line)
+                out[key] = self._plain(value, sub, key_line)
+            return out
+        if isinstance(node, CommentedSeq):
+            out_list = []
+            for i, value in enumerate(node):
+                item_line = _line(node.lc.item(i), line)
+                sub = (*path, i)
+                self.locations[sub] = (str(self.path), item_line)
+                out_list.append(self._plain(value, sub, item_line))
+            return out_list
+        if isinstance(node, str):
+            return self._resolve_file(str(node))
+        if hasattr(node, "real") and not isinstance(node, (bool, int, float)):
+            return float(node)  # ruamel's ScalarFloat and the like
+        return node
+
+    _FILE = re.compile(r"([^\s(),]+\.(?:csv|txt))", re.I)
+
+    def _resolve_file(self, text: str) -> str:
+        """Make CSV references relative to the file that names them."""
+        def absolute(match: re.Match) -> str:
+            ref = Path(match.group(1))
+            full = ref if ref.is_absolute() else (self.path.parent / ref)
+            self.references.append(full)
+            return str(full)
+        return self._FILE.sub(absolute, text)
+
+
+_PLAIN_TAGS = {"!", *(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+
+
+def _line(position: Any, default: int) -> int:
+    """A 1-based line from ruamel's ``(line, column)``, which some nodes lack."""
+    return position[0] + 1 if position else default
+
+
+def _collection_key_line(text: str) -> int | None:
+    """The line of the first mapping key written as a mapping or a list (YAML allows it; a
+    scenario cannot use it), or None."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import (CollectionEndEvent, CollectionStartEvent, MappingStartEvent, NodeEvent)
+
+    expecting_key: list[bool | None] = []  # per open collection: None for a list, else key next?
+    for event in YAML(typ="rt", pure=True).parse(text):
+        if isinstance(event, CollectionEndEvent):
+            expecting_key.pop()
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        if expecting_key and expecting_key[-1] is not None:
+            if expecting_key[-1] and isinstance(event, CollectionStartEvent):
+                return event.start_mark.line + 1
+            expecting_key[-1] = not expecting_key[-1]
+        if isinstance(event, CollectionStartEvent):
+            expecting_key.append(True if isinstance(event, MappingStartEvent) else None)
+    return None
+
+
+def _quote_calls(text: str) -> str:
+    """Quote plain ``name(a, b)`` values that YAML would split at their commas.
+
+    Inside ``{ }`` or ``[ ]`` a comma ends a plain value, so ``{takes: lognormal(mean 5min,
+    sd 1min)}`` would read as two keys. A plain value that opens more brackets than it closes is
+    joined with the values that follow until they balance, and the whole is quoted. Only quote
+    characters are added: every line keeps its number."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, ScalarEvent
+
+    spans = []
+    flow: list[bool] = []  # for each open collection, whether it is written in { } or [ ]
+    open_from, depth = None, 0
+    for event in YAML(typ="rt", pure=True).parse(text):
+        if isinstance(event, CollectionStartEvent):
+            flow.append(bool(event.flow_style))
+        elif isinstance(event, CollectionEndEvent):
+            flow.pop()
+        plain = isinstance(event, ScalarEvent) and event.style is None
+        if not plain:
+            open_from, depth = None, 0
+            continue
+        change = event.value.count("(") - event.value.count(")")
+        if open_from is None:
+            if change > 0 and flow and flow[-1]:
+                open_from, depth = event.start_mark.index, change
+            continue
+        depth += change
+        if depth <= 0:
+            if depth == 0:
+                spans.append((open_from, event.end_mark.index))
+            open_from, depth = None, 0
+    for start, end in reversed(spans):
+        inner = text[start:end]
+        if '"' in inner or "\\" in inner or "#" in inner:
+            continue
+        text = f'{text[:start]}"{inner}"{text[end:]}'
+    return text
+
+
+def _key(path: Path_) -> str:
+    return ".".join(str(p) for p in path) if path else "file"
+
+
+# keys of which a section holds one: setting one in a variant replaces the other
+EXCLUSIVE = {("resources", "*"): ("count", "roster")}
+
+
+def merge(base: Any, over: Any, path: Path_ = (), unknown: list[Path_] | None = None) -> Any:
+    """``over`` (a variant file's tree, or changes) merged into ``base``; the path of each patch
+    naming a step ``base`` lacks is added to ``unknown``."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        shape = tuple("*" if i else p for i, p in enumerate(path)) if len(path) == 2 else None
+        for keys in ((EXCLUSIVE.get(shape, ()),) if shape else ()):
+            given = [k for k in keys if k in over]
+            if given:
+                for k in keys:
+                    if k not in given:
+                        out.pop(k, None)
+        for key, value in over.items():
+            out[key] = merge(base[key], value, (*path, key), unknown) if key in base else copy.deepcopy(value)
+        return out
+    if _is_pathway(base) and isinstance(over, dict):
+        steps = [dict(step) for step in base]
+        for name, patch in over.items():
+            for step in steps:
+                if name in step:
+                    step[name] = merge(step[name], patch, (*path, name), unknown)
+                    break
+            else:
+                if unknown is not None:
+                    unknown.append((*path, name))
+        return steps
+    return copy.deepcopy(over)
+
+
+def _unknown_steps(data: dict, unknown: list[Path_]) -> list[tuple[Path_, str]]:
+    """A message for each patch (``("pathways", pathway, step)``) naming a step the pathway lacks."""
+    out = []
+    for sub in unknown:
+        steps = [name for step in data["pathways"][sub[1]] for name in step] if sub[0] == "pathways" else []
+        close = get_close_matches(str(sub[-1]), steps, n=1)
+        out.append((sub, f"pathway {sub[-2]!r} has no step {sub[-1]!r} to change"
+                    + (f"; did you mean {close[0]!r}?" if close else "")
+                    + " (to add or remove steps, give the whole pathway as a list)"))
+    return out
+
+
+CHANGES = "<with_changes>"  # where a problem in changes given in code is located
+
+
+def changes_tree(changes: Mapping[str, Any]) -> dict:
+    """Dotted changes (``{"resources.doctor.count": 6, "pathways.ed.triage.takes": "4min"}``) as
+    the tree a variant file would hold (a step named within its pathway)."""
+    tree: dict = {}
+    for dotted, value in changes.items():
+        keys = str(dotted).split(".")
+        node = tree
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[keys[-1]] = copy.deepcopy(value)
+    return tree
+
+
+def _paths(tree: Any, prefix: Path_ = ()) -> list[Path_]:
+    """Every key path in a tree of mappings."""
+    if not isinstance(tree, dict):
+        return []
+    out = []
+    for key, value in tree.items():
+        out.append((*prefix, key))
+        out += _paths(value, (*prefix, key))
+    return out
+
+
+def with_changes(located: "Located", changes: Mapping[str, Any]) -> "Located":
+    """``located`` with ``changes`` merged in by the rule of variant files (:func:`merge`); the
+    changed keys are located at :data:`CHANGES`, so a problem in them points at the call."""
+    over = changes_tree(changes)
+    unknown: list[Path_] = []
+    data = merge(located.data, over, (), unknown)
+    problems = [Problem(CHANGES, 0, _key(sub), message) for sub, message in _unknown_steps(located.data, unknown)]
+    if problems:
+        raise ScenarioError(problems)
+    locations = dict(located.locations)
+    for sub in _paths(over):
+        if len(sub) > 1 or sub not in locations:
+            locations[_translate(sub, data)] = (CHANGES, 0)
+    return Located(data, locations, located.files, located.main)
+
+
+def _is_pathway(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(s, dict) and len(s) == 1 for s in value)
+
+
+def _translate(path: Path_, tree: Any) -> Path_:
+    """A child's path (which may name a step) as a path into the merged tree (step index)."""
+    out: list = []
+    node = tree
+    for part in path:
+        if isinstance(node, list) and isinstance(part, str):
+            index = next((i for i, s in enumerate(node) if isinstance(s, dict) and part in s), None)
+            if index is None:
+                return tuple(out)
+            out.extend([index, part])
+            node = node[index][part]
+            continue
+        out.append(part)
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
+class Located:
+    """The merged tree of a scenario with the file and line of every key in it."""
+
+    def __init__(self, data: dict, locations: dict[Path_, Location], files: list[Path], main: Path):
+        self.data = data
+        self.locations = locations
+        self.files = files
+        self.main = main
+
+    def where(self, path: Path_) -> Location:
+        """The location of ``path``, or of its nearest located parent."""
+        path = tuple(path)
+        while path:
+            if path in self.locations:
+                return self.locations[path]
+            path = path[:-1]
+        return (str(self.main), 1)
+
+    def problem(self, path: Path_, message: str, severity: str = "error") -> Problem:
+        file, line = self.where(path)
+        return Problem(file, line, _key(path), message, severity)
+
+
+def read_located(path: str | Path) -> Located:
+    """Read a scenario file and every file it ``extends``, merged, with locations."""
+    path = Path(path)
+    chain: list[_Source] = []
+    seen: list[Path] = []
+    problems: list[Problem] = []
+    current: Path | None = path
+    child: _Source | None = None
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in seen:
+            cycle = " -> ".join(p.name for p in [*seen, resolved])
+            problems.append(Problem(str(child.path), child.locations.get(("extends",), ("", 1))[1],
+                                    "extends", f"extends makes a cycle: {cycle}"))
+            break
+        seen.append(resolved)
+        if not current.is_file():
+            if child is None:
+                raise ScenarioError([Problem(str(current), 1, "file", "scenario file not found")])
+            problems.append(Problem(str(child.path), child.locations.get(("extends",), ("", 1))[1],
+                                    "extends", f"file not found: {current} (the path is relative to {child.path.name})"))
+            break
+        source = _Source(current)
+        source.read()
+        problems.extend(source.problems)
+        if source.data is None:
+            break
+        chain.append(source)
+        parent = source.data.get("extends")
+        if parent is not None and not isinstance(parent, str):
+            problems.append(Problem(str(current), source.locations.get(("extends",), ("", 1))[1],
+                                    "extends", "extends names one scenario file"))
+            parent = None
+        current = (current.parent / parent) if parent else None
+        child = source
+    if problems:
+        raise ScenarioError(problems)
+    data: Any = {}
+    locations: dict[Path_, Location] = {}
+    for source in reversed(chain):  # the furthest parent first
+        unknown: list[Path_] = []
+        merged = merge(data, source.data, (), unknown)
+        problems += [Problem(str(source.path), source.locations.get(sub, (None, 1))[1], _key(sub), message)
+                     for sub, message in _unknown_steps(data, unknown)]
+        for sub, loc in source.locations.items():
+            locations[_translate(sub, merged)] = loc
+        data = merged
+    if problems:
+        raise ScenarioError(problems)
+    data.pop("extends", None)
+    files = [s.path for s in chain] + [r for s in chain for r in s.references]
+    return Located(data, locations, files, path)
+
+
+def scenario_hash(located: Located) -> str:
+    """A fingerprint of what a scenario says: its merged values and the files they reference."""
+    digest = hashlib.sha256(json.dumps(_text_keys(located.data), sort_keys=True, default=str).encode())
+    for ref in sorted({str(p) for p in located.files[1:]}):
+        p = Path(ref)
+        digest.update(p.read_bytes() if p.is_file() else b"")
+    return digest.hexdigest()[:16]
+
+
+def _text_keys(value: Any) -> Any:
+    """Keys as JSON writes them, so that a mapping mixing kinds of keys (``{by: acuity, 1: 8min}``)
+    can be sorted."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else json.dumps(k, default=str): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
+
+
+def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple, list[str]]) -> list[Problem]:
+    """Translate a pydantic ``ValidationError`` into located problems with hints."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))) and p not in (
+            "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str", "[key]"))
+        error = (item.get("ctx") or {}).get("error")
+        if isinstance(error, PartError):
+            loc = (*loc, *error.parts)
+            message = str(error)
+        else:
+            message = plain_message(item, model_fields.get(_shape(loc[:-1]), []))
+        problems.append(located.problem(loc, message))
+    return problems
+
+
+def _shape(loc: tuple) -> tuple:
+    """A location's shape for looking up the keys its model knows (names become ``*``)."""
+    shape: list = []
+    top = {"demand": 1, "resources": 1, "moments": 1, "stages": 1}
+    parts = list(loc)
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        shape.append(part)
+        if part in top and len(shape) == 1:
+            if i + 1 < len(parts):
+                shape.append("*")
+                i += 1
+        elif part == "pathways" and len(shape) == 1:
+            if i + 3 < len(parts):
+                shape.extend(["*", "*", "*"])
+                i += 3
+            else:
+                return tuple(shape + ["*"] * (len(parts) - i - 1))
+        i += 1
+    return tuple(shape)

@@ -1,0 +1,51 @@
+"""The scenario's ``optimise:`` section, checked where the scenario is: which resources may vary
+and by how much (ranges such as ``-2..+3``), and which moments are constraints. The optimiser
+itself (:mod:`patientflow.optimiser`) reads what is checked here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from ..errors import hint
+
+DEFAULT_RANGE = (-2, 3)
+_RANGE = re.compile(r"^\s*([+-]?\d+)\s*(?:\.\.|…|to)\s*([+-]?\d+)\s*$")
+
+
+def parse_range(value: Any) -> tuple[int, int]:
+    """A range of changes: ``"-2..+3"``, ``[-2, 3]`` or ``null`` (the default −2 … +3)."""
+    if value is None or value == "default":
+        return DEFAULT_RANGE
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        low, high = value
+    elif isinstance(value, str) and _RANGE.match(value):
+        match = _RANGE.match(value)
+        low, high = int(match.group(1)), int(match.group(2))  # type: ignore[union-attr]
+    else:
+        raise ValueError(f"a range of changes reads '-2..+3' or [-2, 3], got {value!r}")
+    if low > high:
+        raise ValueError(f"the range {low}..{high} is empty: the first change must not exceed the second")
+    return low, high
+
+
+def vary_problems(resources: dict, names) -> list[tuple[str, str]]:
+    """(name, message) for every named resource that cannot be varied."""
+    out = []
+    for name in names:
+        spec = resources.get(name)
+        if spec is None:
+            out.append((name, f"no resource named {name!r}" + hint(name, resources, "resources")))
+        elif spec.roster is None and not np.isfinite(spec.count):
+            out.append((name, f"{name} is unlimited (count: inf): there is no level to vary"))
+    return out
+
+
+def constraint_problems(moments: dict, names) -> list[tuple[str, str]]:
+    """(name, message) for every constraint that names no moment (``journey`` is the outcome)."""
+    return [(name, f"no moment named {name!r}" + hint(name, [*moments, "journey"], "moments"))
+            for name in names if name != "journey" and name not in moments]
