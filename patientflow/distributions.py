@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from .clock import DAY, WEEK
 
 _UNITS = {
     "s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
     "min": 1.0, "mins": 1.0, "minute": 1.0, "minutes": 1.0,
     "h": 60.0, "hr": 60.0, "hrs": 60.0, "hour": 60.0, "hours": 60.0,
-    "d": 1440.0, "day": 1440.0, "days": 1440.0,
-    "w": 10080.0, "week": 10080.0, "weeks": 10080.0,
+    "d": DAY, "day": DAY, "days": DAY,
+    "w": WEEK, "week": WEEK, "weeks": WEEK,
 }
 _DURATION = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z]*)\s*$")
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .distributions import Distribution
 from .targets import Tier
+from .clock import MINUTES_PER_WEEK
 
 DEFAULT_OUTCOME = "completed"
 EXIT = -1  # ``then`` targets below 0 are exits: outcome code = -2 - target
@@ -86,7 +87,7 @@ class Resource:
     def capacity_at(self, minute_of_week: int) -> float:
         if self.capacity_by_minute is None:
             return float(self.count)  # type: ignore[arg-type]
-        return float(self.capacity_by_minute[minute_of_week % 10080])
+        return float(self.capacity_by_minute[minute_of_week % MINUTES_PER_WEEK])
 
 
 @dataclass

@@ -17,7 +17,7 @@ LEAVES = {"errors", "clock", "units", "distributions", "targets", "model", "log"
 MAY_IMPORT = {
     "__init__": {"scenario", "experiment", "optimiser", "errors", "version"},  # its lazy exports
     "errors": set(), "clock": set(), "units": set(), "log": set(), "timeline": set(), "version": set(),
-    "distributions": {"errors"}, "targets": {"distributions"}, "model": {"distributions", "targets", "clock"},
+    "distributions": {"errors", "clock"}, "targets": {"distributions"}, "model": {"distributions", "targets", "clock"},
     "engine": {"clock", "distributions", "model", "log", "timeline"},
     "scenario": {"errors", "clock", "units", "distributions", "targets", "model", "engine"},
     "moments": {"clock", "targets", "model", "log"},

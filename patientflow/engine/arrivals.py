@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..model import Stream
+from ..clock import HOURS_PER_WEEK, MINUTES_PER_WEEK
 
-MINUTES_PER_WEEK = 10080
+MINUTES_PER_WEEK = MINUTES_PER_WEEK
 
 
 def arrival_times(stream: Stream, length: float, rng: np.random.Generator) -> np.ndarray:
@@ -38,7 +39,7 @@ def arrival_times(stream: Stream, length: float, rng: np.random.Generator) -> np
         expected = max(16, int(peak * (length - t) * 1.1) + 64)
     candidates = np.concatenate(chunks)
     candidates = candidates[candidates < length]
-    hour = (candidates // 60).astype(np.int64) % 168
+    hour = (candidates // 60).astype(np.int64) % HOURS_PER_WEEK
     keep = rng.random(candidates.size) * peak < rates[hour]
     return candidates[keep]
 

@@ -24,6 +24,7 @@ from ..timeline import hourly_area
 from .arrivals import arrival_times
 from .randomness import Draws, Streams
 from .resources import Pool, roster_changes, run_roster
+from ..clock import DAY
 
 class SimulationError(RuntimeError):
     """A scenario that validated but cannot go on (e.g. a patient without an attribute a step needs)."""
@@ -229,7 +230,7 @@ class _Replication:
                 times[step.start] = now
             if step.wait_until is not None:
                 u = self._uniform(patient.stream, f"wait_until:{step.name}", patient.k)
-                wait = time_of_day_wait(step.wait_until, env.now % 1440.0, u)
+                wait = time_of_day_wait(step.wait_until, env.now % DAY, u)
                 if wait > 0:
                     yield env.timeout(wait)
             if first_takes is not None:
@@ -331,7 +332,7 @@ def time_of_day_wait(cumulative: list[float], clock: float, u: float) -> float:
     if 1.0 - done > 1e-12:
         target, base = done + u * (1.0 - done), 0.0
     else:
-        target, base = u, 1440.0
+        target, base = u, DAY
     h = min(bisect_right(cumulative, target), 23)
     low = cumulative[h - 1] if h else 0.0
     width = cumulative[h] - low

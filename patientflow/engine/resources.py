@@ -16,6 +16,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 import simpy
+from ..clock import MINUTES_PER_WEEK, WEEK
 
 
 class Pool:
@@ -139,10 +140,10 @@ def roster_changes(capacity_by_minute: np.ndarray, length: float) -> list[tuple[
     cap = capacity_by_minute
     points = np.flatnonzero(cap != np.roll(cap, 1))
     changes = []
-    weeks = int(length // 10080) + 1
+    weeks = int(length // MINUTES_PER_WEEK) + 1
     for week in range(weeks):
         for p in points:
-            t = week * 10080.0 + float(p)
+            t = week * WEEK + float(p)
             if 0 < t < length:
                 changes.append((t, float(cap[p])))
     return changes

@@ -20,8 +20,8 @@ from ..log import INSIDE, MISSING, Log
 from ..experiment.replications import ReplicationResult, hour_of_week_records
 from ..moments.measure import leaving_per_day, measure
 from ..experiment.results import Results
+from ..clock import DAY, WEEK
 
-DAY, WEEK = 1440.0, 10080.0
 
 
 def choose_period(span: float, period: str | float = "auto") -> float:

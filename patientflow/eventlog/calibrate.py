@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .fitting import CANDIDATES, Fit, fit_durations
+from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
 
 MIN_TIMES = 5  # fewer completed times than this: keep the base's distribution
 
@@ -150,14 +151,14 @@ def _arrivals(model, patients, cal: Calibration) -> list[ArrivalFit]:
         return []
     first, last = math.floor(np.nanmin(arrived) / 60), math.floor(np.nanmax(arrived) / 60) + 1
     hours = np.arange(first, last)
-    exposure = np.bincount(hours % 168, minlength=168).astype(float)
+    exposure = np.bincount(hours % HOURS_PER_WEEK, minlength=HOURS_PER_WEEK).astype(float)
     out = []
     for s in model.streams:
         if s.rate_by_hour_of_week is None:
             cal.kept.append(f"{s.name}: arrivals are kept: the base gives them at fixed times, not as a rate")
             continue
         mine = arrived[(patients["stream"] == s.name).to_numpy()]
-        counts = np.bincount((np.floor(mine / 60).astype(np.int64)) % 168, minlength=168).astype(float)
+        counts = np.bincount((np.floor(mine / 60).astype(np.int64)) % HOURS_PER_WEEK, minlength=HOURS_PER_WEEK).astype(float)
         out.append(_arrival_fit(s.name, counts, exposure))
     return out
 
@@ -233,7 +234,7 @@ def _wait_until(model, times: np.ndarray, step, cal: Calibration) -> None:
     if not done.any():
         cal.kept.append(f"{step.name}: wait_until is kept: the log has no end times for the step")
         return
-    counts = np.bincount(((end[done] % 1440) // 60).astype(int), minlength=24).astype(float)
+    counts = np.bincount(((end[done] % MINUTES_PER_DAY) // 60).astype(int), minlength=24).astype(float)
     cal.shares.append(ShareFit("wait_until", step.name, "hour", None, [str(h) for h in range(24)], counts))
 
 

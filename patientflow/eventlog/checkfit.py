@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..moments import STATS, measure
+from ..clock import WEEK
 
-WEEK = 10080.0
 COMPARED = {"duration": ("mean", "p90"), "share": ("mean",), "journey": ("mean",)}
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..timeline import hourly_area
+from ..clock import MINUTES_PER_WEEK
 
 
 def rostered_by_hour(resource, n_hours: int) -> np.ndarray:
@@ -21,7 +22,7 @@ def rostered_by_hour(resource, n_hours: int) -> np.ndarray:
     if resource.capacity_by_minute is None:
         count = float(resource.count)
         return np.zeros(n_hours) if not np.isfinite(count) else np.full(n_hours, count * 60.0)
-    minutes = np.arange(n_hours * 60) % 10080
+    minutes = np.arange(n_hours * 60) % MINUTES_PER_WEEK
     return resource.capacity_by_minute[minutes].reshape(n_hours, 60).sum(axis=1).astype(float)
 
 

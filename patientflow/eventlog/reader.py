@@ -56,6 +56,7 @@ import numpy as np
 
 from ..errors import Problem
 from .mapping import EventLogError, LogMapping, check_mapping, default_mapping, mapping_path, read_mapping
+from ..clock import DAY, MINUTES_PER_WEEK
 
 INSIDE = "inside"
 _TOLERANCE = 1e-6  # minutes
@@ -88,7 +89,7 @@ class EventLog:
         used = len(self.patients)
         fields = f", {len(self.blanked)} field{'s' if len(self.blanked) != 1 else ''} left out" if self.blanked else ""
         return (f"{self.source.name}: {self.rows} rows, {used} patients used, {len(self.excluded_rows)} rows excluded{fields}; "
-                f"{(self.end - self.start) / 1440:.1f} days from {self.time_text(self.start)} to {self.time_text(self.end)}")
+                f"{(self.end - self.start) / DAY:.1f} days from {self.time_text(self.start)} to {self.time_text(self.end)}")
 
     def time_text(self, minutes: float) -> str:
         """A time of the log's clock as the log would write it: to the nearest second (a float
@@ -300,7 +301,7 @@ class _Reader:
             for e in times:
                 times[e] = (times[e] - shift) / 60.0
             return origin
-        shift = float(np.floor(first / 10080) * 10080)
+        shift = float(np.floor(first / MINUTES_PER_WEEK) * MINUTES_PER_WEEK)
         for e in times:
             times[e] = times[e] - shift
         return None

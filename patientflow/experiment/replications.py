@@ -24,6 +24,7 @@ from ..log import INSIDE, Log
 from ..engine.replication import simulate_replication
 from ..model import Model
 from ..moments.measure import leaving_per_day, measure
+from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
 
 PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept in memory for this many replications
 
@@ -78,16 +79,16 @@ def hour_of_week_records(log: Log, measured: np.ndarray, minutes: np.ndarray,
                          weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """A log's hourly records over the ``measured`` hours of the run, folded onto the 168 hours
     of the week (each hour's values times ``weight``, 1 by default), and the minutes measured."""
-    how = np.flatnonzero(measured) % 168
+    how = np.flatnonzero(measured) % HOURS_PER_WEEK
     w = np.ones(len(how)) if weight is None else weight
 
     def fold(values: np.ndarray) -> np.ndarray:
         if values.ndim == 1:
-            return np.bincount(how, weights=values[measured] * w, minlength=168)
-        return np.array([np.bincount(how, weights=v[measured] * w, minlength=168) for v in values]).reshape(-1, 168)
+            return np.bincount(how, weights=values[measured] * w, minlength=HOURS_PER_WEEK)
+        return np.array([np.bincount(how, weights=v[measured] * w, minlength=HOURS_PER_WEEK) for v in values]).reshape(-1, HOURS_PER_WEEK)
 
     return {"busy": fold(log.busy), "rostered": fold(log.rostered), "queue": fold(log.queue),
-            "inside": fold(log.inside), "measured_minutes": np.bincount(how, weights=minutes[measured], minlength=168)}
+            "inside": fold(log.inside), "measured_minutes": np.bincount(how, weights=minutes[measured], minlength=HOURS_PER_WEEK)}
 
 
 def inside_bound(model: Model) -> int:
@@ -101,9 +102,9 @@ def inside_bound(model: Model) -> int:
         if stream.rate_by_hour_of_week is not None:
             per_day += float(stream.rate_by_hour_of_week.sum()) * 60 / 7
         elif stream.at is not None:
-            per_day += len(stream.at) / max(model.length / 1440, 1)
+            per_day += len(stream.at) / max(model.length / MINUTES_PER_DAY, 1)
         elif stream.every is not None:
-            per_day += 1440 / stream.every
+            per_day += MINUTES_PER_DAY / stream.every
     initial = sum(r.initial_occupied for r in model.resources)
     return int(max(1000, 10 * per_day + initial))
 

@@ -17,6 +17,7 @@ from .replications import PATIENT_LOG_REPLICATIONS, ReplicationResult, run_repli
 from ..moments import summary_rows
 from ..moments.statistics import summary_table, t_interval
 from ..scenario.scenario import Scenario
+from ..clock import MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 
 class Results:
@@ -93,7 +94,7 @@ class Results:
     @property
     def measured_days(self) -> float:
         """Days measured in each replication (after the warm-up)."""
-        return float(self._minutes[0].sum()) / 1440 if len(self._minutes) else 0.0
+        return float(self._minutes[0].sum()) / MINUTES_PER_DAY if len(self._minutes) else 0.0
 
     @property
     def figure_days(self) -> float:
@@ -142,7 +143,7 @@ class Results:
         """Per resource: rostered hours and cost per week (cost per hour × rostered hours)."""
         import pandas as pd
 
-        weeks = self._minutes.sum(axis=1) / 10080
+        weeks = self._minutes.sum(axis=1) / MINUTES_PER_WEEK
         rows = []
         for r, res in enumerate(self.scenario.model.resources):
             hours = self._rostered[:, r, :].sum(axis=1) / 60 / weeks

@@ -39,6 +39,7 @@ import numpy as np
 from ..log import INSIDE, Log
 from ..model import Model, Moment
 from ..targets import Tier
+from ..clock import DAY
 
 STATS = ("n", "n_open", "mean", "p50", "p90", "p95", "within_target", "missed_per_day", "excess_per_day",
          "beyond_hours_per_day")
@@ -126,7 +127,7 @@ class _Reach:
 
 def measured_days(model: Model, log: Log) -> float:
     """Days of a replication's measured period: from the warm-up to the end of the run."""
-    return max(log.length - model.warm_up, 1e-9) / 1440.0
+    return max(log.length - model.warm_up, 1e-9) / DAY
 
 
 def time_beyond(waits: np.ndarray, threshold: float) -> float:

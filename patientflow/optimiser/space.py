@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario.schema import parse_shift
+from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
 
 @dataclass(frozen=True)
 class Dimension:
@@ -39,7 +40,7 @@ class Dimension:
 def block_hours(text: str) -> float:
     """Hours in a week covered by one roster block, e.g. ``"mon-fri 08:00-10:00"`` → 10."""
     shift = parse_shift((text, 1))
-    minutes = shift.end - shift.start + (1440 if shift.end <= shift.start else 0)  # as the engine rosters it
+    minutes = shift.end - shift.start + (MINUTES_PER_DAY if shift.end <= shift.start else 0)  # as the engine rosters it
     return len(shift.days) * minutes / 60
 
 
@@ -59,7 +60,7 @@ class SearchSpace:
                                           cost * block_hours(str(text))))
             else:
                 count = int(spec.count)  # type: ignore[arg-type]
-                dims.append(Dimension(name, None, count, max(low, 1 - count), high, cost * 168))
+                dims.append(Dimension(name, None, count, max(low, 1 - count), high, cost * HOURS_PER_WEEK))
         self.dims = dims
         self._raw = data
 
@@ -171,7 +172,7 @@ def weekly_cost(model) -> float:
         if r.capacity_by_minute is not None:
             total += r.cost_per_hour * float(r.capacity_by_minute.sum()) / 60
         elif r.count is not None and np.isfinite(r.count):
-            total += r.cost_per_hour * r.count * 168
+            total += r.cost_per_hour * r.count * HOURS_PER_WEEK
     return total
 
 

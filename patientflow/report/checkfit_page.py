@@ -12,7 +12,8 @@ import html
 
 import numpy as np
 
-from .pages import STYLE
+from .frame import page_start
+from ..clock import DAY
 
 COLOURS = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#37474f")
 
@@ -144,10 +145,10 @@ def render_check_fit(cf) -> str:
     headline_class = "headline" if bad.empty else "warn"
     method = [
         ("event log", f"{log.source}: {log.rows:,} rows, {len(log.patients):,} patients used, {len(log.excluded_rows):,} rows not used"),
-        ("period", f"{log.time_text(log.start)} to {log.time_text(log.end)} ({(log.end - log.start) / 1440:.1f} days)"),
+        ("period", f"{log.time_text(log.start)} to {log.time_text(log.end)} ({(log.end - log.start) / DAY:.1f} days)"),
         ("scenario", f"{cf.scenario.name} ({cf.scenario.path})"),
         ("simulation", f"{len(cf.simulated.replications)} replications, seed {cf.simulated.seed}; a warm-up of "
-                       f"{cf.warm_up / 1440:g} days (whole weeks, so hours of the week line up) before the log's first week, "
+                       f"{cf.warm_up / DAY:g} days (whole weeks, so hours of the week line up) before the log's first week, "
                        f"from the scenario's initial state; measured from minute {run.warm_up:,.0f} to {run.length:,.0f}"),
         ("the log's value", "the log measured over its whole period, by the rules of a simulated run; its interval is "
                             f"the 95 % t-interval over its {len(cf.actual.bounds)} {cf.actual.period_name}s"),
@@ -156,10 +157,7 @@ def render_check_fit(cf) -> str:
                       "between the log's waits and those of the first three replications"),
     ]
     method_html = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in method)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(cf.scenario.name)} against {esc(log.source.name)}</title><style>{STYLE}</style></head><body>
-<h1>Does the scenario reproduce the log?</h1>
+    return page_start(f"{cf.scenario.name} against {log.source.name}") + f"""<h1>Does the scenario reproduce the log?</h1>
 <p><i>{esc(cf.scenario.name)}</i> simulated over the period of <b>{esc(log.source.name)}</b>.</p>
 <p class="{headline_class}">{esc(cf.statement())}</p>
 <h2>Moment by moment</h2>

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 
-from .pages import STYLE, cell_text, figure_html
+from .frame import cell_text, figure_html, page_start
 
 
 def forest_figure(table, scenario: str):
@@ -72,10 +72,7 @@ def render_comparison(comparison, table) -> str:
         for r in significant.itertuples())
     warnings = "".join(f"<p class='warn'>{esc(w)}</p>" for w in comparison.warnings)
     replications = len(comparison.results[comparison.baseline].replications)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Comparison against {esc(comparison.baseline)}</title>
-<style>{STYLE}</style></head><body>
-<h1>Comparison against {esc(comparison.baseline)}</h1>
+    return page_start(f"Comparison against {comparison.baseline}") + f"""<h1>Comparison against {esc(comparison.baseline)}</h1>
 <p>{replications} replications of each scenario with common random numbers: replication <i>r</i> of every
 scenario sees the same patients, so differences are paired. Intervals are 95 % t-intervals of the
 per-replication differences.</p>

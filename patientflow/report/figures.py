@@ -16,6 +16,7 @@ from ..moments.frames import moment_waits
 from ..moments.ranking import misses
 from ..moments.verdict import row_verdict, worst
 from ..units import duration_text, row_label, share_text
+from ..clock import MINUTES_PER_DAY
 
 GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9aa5b1"
 STATUS_COLOUR = {"met": GREEN, "close": AMBER, "missed": RED, "no target": GREY}
@@ -196,13 +197,13 @@ def through_the_day(results):
     arrived = patients[patients["arrived"] >= warm]
     for stream in model.streams:
         times = arrived.loc[arrived["stream"] == stream.name, "arrived"]
-        counts = np.bincount(((times % 1440) // 60).astype(int), minlength=24) / max(days, 1e-9)
+        counts = np.bincount(((times % MINUTES_PER_DAY) // 60).astype(int), minlength=24) / max(days, 1e-9)
         fig.add_scatter(x=hours, y=counts, name=_esc(stream.name), mode="lines+markers", row=1, col=1, legendgroup="a")
     for m in model.moments:
         if m.kind != "duration" or not m.critical:
             continue
         _keep, wait, began = moment_waits(model, m, patients)
-        hour = ((began % 1440) // 60).astype(int)
+        hour = ((began % MINUTES_PER_DAY) // 60).astype(int)
         total, count = np.bincount(hour, weights=wait, minlength=24), np.bincount(hour, minlength=24)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
@@ -235,12 +236,12 @@ def through_the_week(results):
     warm = model.warm_up
     arrived = patients.loc[patients["arrived"] >= warm, "arrived"]
     grid = np.zeros((7, 24))
-    np.add.at(grid, (((arrived // 1440) % 7).astype(int), ((arrived % 1440) // 60).astype(int)), 1)
+    np.add.at(grid, (((arrived // MINUTES_PER_DAY) % 7).astype(int), ((arrived % MINUTES_PER_DAY) // 60).astype(int)), 1)
     fig.add_heatmap(z=grid / weeks, x=list(range(24)), y=days, colorscale="Blues", showscale=False, row=1, col=1,
                     hovertemplate="%{y} %{x}:00 — %{z:.1f} arrivals<extra></extra>")
     for k, m in enumerate(critical, start=2):
         _keep, wait, t = moment_waits(model, m, patients)
-        day, hour = ((t // 1440) % 7).astype(int), ((t % 1440) // 60).astype(int)
+        day, hour = ((t // MINUTES_PER_DAY) % 7).astype(int), ((t % MINUTES_PER_DAY) // 60).astype(int)
         total, count = np.zeros((7, 24)), np.zeros((7, 24))
         np.add.at(total, (day, hour), wait)
         np.add.at(count, (day, hour), 1)

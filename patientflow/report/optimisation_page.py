@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from .comparison_page import difference_text, forest_figure
-from .pages import STYLE, cell_text, figure_html
+from .frame import cell_text, figure_html, page_start
 
 VERDICT_COLOUR = {"meets": "#2e7d32", "better": "#2e7d32", "misses": "#c62828", "not shown": "#ef6c00",
                   "not better": "#90a4ae", "": "#607d8b"}
@@ -111,10 +111,7 @@ def render_optimisation(opt, meta: dict) -> str:
             else "the cheapest rosters under which every constraint holds")
     figures = [figure_html(candidates_figure(opt), True), figure_html(path_figure(opt), False),
                figure_html(forest_figure(table, "optimised"), False)]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Optimised rosters for {esc(opt.scenario.name)}</title>
-<style>{STYLE}</style></head><body>
-<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
+    return page_start(f"Optimised rosters for {opt.scenario.name}") + f"""<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
 <p class="headline">{esc(opt.message)}</p>
 {stopped}
 <div class="cards">

@@ -14,15 +14,11 @@ import numpy as np
 
 from ..moments.ranking import RULE, count_targets, misses
 from ..moments.verdict import row_verdict
-from ..units import SHARE, duration_text, group_label, interval_text, number_text, row_label, value_text
+from ..units import SHARE, duration_text, group_label, interval_text, row_label
+from ..clock import DAY
+from .frame import cell_text, figure_html, page_start
 
 __all__ = ["group_label", "stage_figure", "planner_figures", "headline", "render"]
-
-
-def cell_text(value, unit: str = "") -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    return value_text(value, unit) if unit in (SHARE, "min") else number_text(value)
 
 
 def stage_panels(rows) -> list[tuple[str, list]]:
@@ -83,28 +79,6 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
                       margin={"l": 10, "r": 40, "t": 40, "b": 10}, template="plotly_white",
                       legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig
-
-
-STYLE = """
-body { font-family: system-ui, -apple-system, sans-serif; margin: 1.5em auto; max-width: 1180px; color: #222; padding: 0 1em; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #eceff1; padding-bottom: 0.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }
-th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
-.met { color: #2e7d32; font-weight: 600; } .missed { color: #c62828; font-weight: 600; } .close { color: #b26a00; font-weight: 600; }
-.warn { background: #fff3cd; padding: 0.5em; } .headline { font-size: 1.1em; background: #f5f7f8; padding: 0.6em 0.8em; }
-.headline ul { margin: 0.3em 0; padding-left: 1.2em; font-size: 0.9em; } .rule { font-size: 0.8em; color: #555; }
-.cards { display: flex; flex-wrap: wrap; gap: 0.6em; } .card { background: #f5f7f8; padding: 0.5em 0.8em; min-width: 12em; }
-.card b { display: block; font-size: 1.4em; }
-nav a { margin-right: 1em; } .fig { page-break-inside: avoid; }
-@media print { nav { display: none; } body { max-width: none; } }
-"""
-
-
-def figure_html(fig, first: bool) -> str:
-    import plotly.io as pio
-    return "<div class='fig'>" + pio.to_html(fig, include_plotlyjs=True if first else False, full_html=False,
-                                              config={"displaylogo": False, "responsive": True}) + "</div>"
 
 
 @dataclass(frozen=True)
@@ -255,10 +229,7 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
     mean_util = util.groupby("resource", sort=False)["utilisation"].mean()
     util_rows = "".join(f"<tr><td>{esc(r)}</td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
                         for r, u in mean_util.items())
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(scenario.name)} — {esc(wording.title)}</title><style>{STYLE}</style></head><body>
-<h1>{esc(scenario.name)}</h1>
+    return page_start(f"{scenario.name} — {wording.title}") + f"""<h1>{esc(scenario.name)}</h1>
 {wording.intro_html}
 <p>{esc(scenario.spec.description)}</p>
 <nav><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a><a href="#figures">Key figures</a>
@@ -308,7 +279,7 @@ def _simulation_method(results, run_meta: dict) -> str:
 <tr><td>scenario file</td><td>{esc(str(run_meta.get('scenario_file', '')))}</td></tr>
 <tr><td>scenario hash</td><td>{esc(run_meta['scenario_hash'])}</td></tr>
 <tr><td>model</td><td>discrete-event simulation (SimPy); {_count(len(model.streams), 'arrival stream')} (non-homogeneous Poisson by thinning), {_count(len(model.resources), 'resource')}, {_count(len(model.steps), 'step')}</td></tr>
-<tr><td>run length, warm-up</td><td>{run_meta['length_minutes'] / 1440:g} days after a warm-up of {run_meta['warm_up_minutes'] / 1440:g} days; time 0 is a Monday 00:00</td></tr>
+<tr><td>run length, warm-up</td><td>{run_meta['length_minutes'] / DAY:g} days after a warm-up of {run_meta['warm_up_minutes'] / DAY:g} days; time 0 is a Monday 00:00</td></tr>
 <tr><td>replications, seed</td><td>{len(results.replications)}, seed {results.seed}</td></tr>
 <tr><td>random streams</td><td>{esc(run_meta['random_streams'])}; common random numbers across scenarios</td></tr>
 <tr><td>statistics</td><td>each statistic per replication, then the mean across replications with a 95 % t-interval; counted patients are those whose starting event falls after the warm-up; patients still waiting at the end count as misses once past the target</td></tr>

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem
+from ..clock import DAY, MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 CHECK_DAYS = 14
 
@@ -23,12 +24,12 @@ def offered_load(scenario, seed: int = 0) -> dict[str, tuple[float, float]]:
     from ..engine.replication import simulate_replication
 
     model = scenario.model
-    length = min(model.length, CHECK_DAYS * 1440.0)
+    length = min(model.length, CHECK_DAYS * DAY)
     unlimited = [dataclasses.replace(r, count=math.inf, capacity_by_minute=None) for r in model.resources]
     probe = dataclasses.replace(model, resources=unlimited, length=length, warm_up=min(model.warm_up, length / 2))
     log = simulate_replication(probe, seed, 0)
     first = int(math.ceil(probe.warm_up / 60))
-    days = (log.length - first * 60) / 1440
+    days = (log.length - first * 60) / MINUTES_PER_DAY
     out = {}
     for r, resource in enumerate(model.resources):
         offered = float(log.busy[r, first:].sum()) / 60 / days
@@ -97,7 +98,7 @@ def variant_lines(scenario, resource: str) -> list[str]:
     return list(out.values())
 
 
-MAX_RUN_LENGTH = 10 * 365 * 1440.0  # ten years, in minutes
+MAX_RUN_LENGTH = 10 * 365 * DAY  # ten years, in minutes
 MAX_LOG_CELLS = 200_000_000  # patients × events in one replication's log (1.6 GB)
 
 
@@ -106,7 +107,7 @@ def expected_by_stream(model) -> dict[str, float]:
     out = {}
     for stream in model.streams:
         if stream.rate_by_hour_of_week is not None:
-            out[stream.name] = float(stream.rate_by_hour_of_week.sum()) * 60 / 10080 * model.length
+            out[stream.name] = float(stream.rate_by_hour_of_week.sum()) * 60 / MINUTES_PER_WEEK * model.length
         elif stream.at is not None:
             out[stream.name] = float(len(stream.at))
         else:
@@ -125,8 +126,8 @@ def size_problems(scenario) -> list[Problem]:
     located = scenario._located
     problems = []
     if model.length > MAX_RUN_LENGTH:
-        problems.append(located.problem(("run", "length"), f"a run of {model.length / 1440:,.0f} days is longer than "
-                                        f"the {MAX_RUN_LENGTH / 1440:,.0f} days one replication may last; "
+        problems.append(located.problem(("run", "length"), f"a run of {model.length / DAY:,.0f} days is longer than "
+                                        f"the {MAX_RUN_LENGTH / DAY:,.0f} days one replication may last; "
                                         "use more replications instead"))
         return problems
     patients = expected_patients(model)

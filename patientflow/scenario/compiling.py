@@ -18,6 +18,7 @@ from ..model import (DEFAULT_OUTCOME, Assignment, BranchModel, Model, Moment, Re
 from .optimise_section import constraint_problems, vary_problems
 from .schema import ByAttribute, Mix, ScenarioSpec, StepSpec, moment_tiers, parse_branch
 from ..targets import parse_tiers
+from ..clock import MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 
 def _cumulative(shares) -> list[float]:
@@ -166,12 +167,12 @@ class _Compiler:
             path = ("resources", name)
             cap = None
             if spec.roster is not None:
-                cap = np.zeros(10080, dtype=np.int64)
+                cap = np.zeros(MINUTES_PER_WEEK, dtype=np.int64)
                 for shift in spec.roster:
                     for day in shift.days:
-                        start = day * 1440 + shift.start
-                        end = day * 1440 + shift.end + (1440 if shift.end <= shift.start else 0)
-                        idx = np.arange(start, end) % 10080
+                        start = day * MINUTES_PER_DAY + shift.start
+                        end = day * MINUTES_PER_DAY + shift.end + (MINUTES_PER_DAY if shift.end <= shift.start else 0)
+                        idx = np.arange(start, end) % MINUTES_PER_WEEK
                         cap[idx] += shift.staff
             queue = -1
             if spec.queue != "fifo":

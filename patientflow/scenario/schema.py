@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ..distributions import Distribution, parse_distribution, parse_duration, read_number_column
 from ..errors import PartError, plain_message
 from ..targets import Tier, parse_tiers
+from ..clock import DAY, HOURS_PER_WEEK
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
                      populate_by_name=True)
@@ -245,7 +246,7 @@ def _profile(length: int):
 # ---------------------------------------------------------------- the sections
 class RunSpec(BaseModel):
     model_config = _STRICT
-    length: PositiveDuration = 28 * 1440.0
+    length: PositiveDuration = 28 * DAY
     warm_up: Duration = 0.0
     replications: int = Field(10, ge=1)
     seed: int = Field(0, ge=0)
@@ -265,7 +266,7 @@ class StreamSpec(BaseModel):
     per_hour: float | None = Field(None, gt=0, allow_inf_nan=False)
     by_hour: Annotated[tuple[float, ...], _profile(24), WithJsonSchema(_profile_json(24))] | None = None
     by_weekday: Annotated[tuple[float, ...], _profile(7), WithJsonSchema(_profile_json(7))] | None = None
-    by_week: Annotated[tuple[float, ...], _profile(168), WithJsonSchema(_profile_json(168))] | None = None
+    by_week: Annotated[tuple[float, ...], _profile(HOURS_PER_WEEK), WithJsonSchema(_profile_json(HOURS_PER_WEEK))] | None = None
     at: tuple[Duration, ...] | None = None
     every: PositiveDuration | None = None
     start: Duration = 0.0
