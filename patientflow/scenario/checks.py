@@ -48,7 +48,7 @@ def scenario_warnings(scenario) -> list[Problem]:
 
 def unused_warnings(scenario) -> list[Problem]:
     """A located warning per resource no step uses (one named like a used one is an error)."""
-    from .compiling import used_resources
+    from .pathway_checks import used_resources
     model = scenario.model
     used = {r.index for r in used_resources(model.resources, model.steps)}
     return [scenario._located.problem(("resources", r.name), f"no step uses {r.name!r}: it is never busy, "
@@ -76,7 +76,7 @@ def variant_lines(scenario, resource: str) -> list[str]:
     """Where the scenario's own file (when it extends another), or changes given in code, set
     what loads ``resource``: its count or roster, a step that takes it, or the demand
     (``variant.yaml:12 (pathways.ed.triage.takes)``)."""
-    from .loading import CHANGES
+    from .merging import CHANGES
     located = scenario._located
     own = str(located.main)
     if all(file == own for file, _ in located.locations.values()):

@@ -7,18 +7,18 @@ located :class:`~patientflow.errors.Problem`, all collected before any is raised
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 
 import numpy as np
 
 from ..errors import PartError, ScenarioError, hint
 from .loading import Located
-from ..model import (DEFAULT_OUTCOME, Assignment, BranchModel, Model, Moment, Resource, Step,
-                    Stream, Varying)
+from ..model import DEFAULT_OUTCOME, Assignment, BranchModel, Model, Resource, Step, Stream, Varying
 from .optimise_section import constraint_problems, vary_problems
-from .schema import ByAttribute, Mix, ScenarioSpec, StepSpec, moment_tiers, parse_branch
-from ..targets import parse_tiers
-from ..clock import MINUTES_PER_DAY, MINUTES_PER_WEEK
+from .compile_moments import compile_journey, compile_moments
+from .pathway_checks import check_cycles, check_unused_resources, reachability
+from .roster import staff_by_minute
+from .schema import ScenarioSpec, StepSpec, parse_branch
+from .values import ByAttribute, Mix
 
 
 def _cumulative(shares) -> list[float]:
@@ -28,7 +28,7 @@ def _cumulative(shares) -> list[float]:
     return cum.tolist()
 
 
-class _Compiler:
+class Compiler:
     def __init__(self, spec: ScenarioSpec, located: Located):
         self.spec = spec
         self.located = located
@@ -167,13 +167,7 @@ class _Compiler:
             path = ("resources", name)
             cap = None
             if spec.roster is not None:
-                cap = np.zeros(MINUTES_PER_WEEK, dtype=np.int64)
-                for shift in spec.roster:
-                    for day in shift.days:
-                        start = day * MINUTES_PER_DAY + shift.start
-                        end = day * MINUTES_PER_DAY + shift.end + (MINUTES_PER_DAY if shift.end <= shift.start else 0)
-                        idx = np.arange(start, end) % MINUTES_PER_WEEK
-                        cap[idx] += shift.staff
+                cap = staff_by_minute(spec.roster)
             queue = -1
             if spec.queue != "fifo":
                 queue = self.known_attribute(spec.queue, (*path, "queue"))
@@ -337,109 +331,6 @@ class _Compiler:
             stages.append((journey, journey.replace("_", " ")))
         return stages
 
-    def moments(self, events, outcomes, streams, stages) -> list[Moment]:
-        out = []
-        stage_names = [s for s, _ in stages]
-        for name, spec in self.spec.moments.items():
-            path = ("moments", name)
-            ok = True
-            if spec.stage not in stage_names:
-                self.error((*path, "stage"), f"no stage named {spec.stage!r} in stages" + hint(spec.stage, stage_names, "stages"))
-            ends = [("from", spec.from_)] + ([("to", spec.to)] if spec.to is not None else [])
-            for key, event in ends:
-                if event not in events:
-                    self.error((*path, key), f"no pathway produces the event {event!r}" + hint(event, events)
-                               + " (events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end)")
-                    ok = False
-            outcome_codes = []
-            for o in spec.outcome:
-                if o not in outcomes:
-                    self.error((*path, "outcome"), f"no step ends with the outcome {o!r}" + hint(o, outcomes, "outcomes"))
-                    ok = False
-                else:
-                    outcome_codes.append(outcomes.index(o))
-            by = self.known_attribute(spec.by, (*path, "by")) if spec.by else -1
-            tiers: dict[int | None, tuple] = {}
-            try:
-                for group, group_tiers in moment_tiers(spec).items():
-                    if group is None:
-                        tiers[None] = group_tiers
-                    elif by < 0:
-                        if not spec.by:  # an unknown 'by' is reported already
-                            self.error((*path, "target"), "a target by group needs 'by' on the moment")
-                    elif group not in self.values[by]:
-                        self.error((*path, "target", group), f"{spec.by} has no value {group!r}")
-                    else:
-                        tiers[self.values[by].index(group)] = group_tiers
-            except ValueError as exc:
-                self.error((*path, "target"), str(exc))
-            stream_filter, filters = None, []
-            for attr, wanted in spec.for_.items():
-                wanted_list = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
-                if attr == "stream":
-                    bad = [w for w in wanted_list if w not in streams]
-                    if bad:
-                        self.error((*path, "for", attr), f"no stream named {bad[0]!r}" + hint(bad[0], streams, "streams"))
-                    stream_filter = [streams.index(w) for w in wanted_list if w in streams]
-                    continue
-                a = self.known_attribute(attr, (*path, "for", attr))
-                if a >= 0:
-                    bad = [w for w in wanted_list if w not in self.values[a]]
-                    if bad:
-                        self.error((*path, "for", attr), f"{attr} has no value {bad[0]!r} (it has {', '.join(self.values[a])})")
-                    filters.append((a, [self.values[a].index(w) for w in wanted_list if w in self.values[a]]))
-            if ok:
-                out.append(Moment(name, spec.stage, spec.kind, events.index(spec.from_),
-                                  events.index(spec.to) if spec.to is not None else -1, outcome_codes,
-                                  tiers, spec.critical, stream_filter, filters, max(by, -1),
-                                  spec.title or name.replace("_", " ")))
-        return out
-
-    def journey(self) -> tuple:
-        """The journey outcome's target, parsed like a share moment's."""
-        target = self.spec.journey.target
-        if target is None:
-            return ()
-        try:
-            return parse_tiers(target, "share")
-        except ValueError as exc:
-            self.error(("journey", "target"), str(exc))
-            return ()
-
-    def check_unused_resources(self, resources: list[Resource], steps: list[Step]) -> None:
-        """A resource no step uses, named like one that steps use, is a typo: an error."""
-        used = {r.name for r in used_resources(resources, steps)}
-        for resource in resources:
-            if resource.name not in used:
-                close = get_close_matches(resource.name, sorted(used), n=1, cutoff=0.75)
-                if close:
-                    self.error(("resources", resource.name), f"no step uses {resource.name!r}; did you mean "
-                               f"{close[0]!r}? (a variant names a resource as the scenario it extends does)")
-
-    def check_cycles(self, steps: list[Step]) -> None:
-        """A patient visits each step at most once: the step graph must have no cycle."""
-        succ = _successors(steps)
-        state = [0] * len(steps)
-        for root in range(len(steps)):
-            stack = [(root, iter(succ[root]))]
-            if state[root]:
-                continue
-            state[root] = 1
-            while stack:
-                node, it = stack[-1]
-                nxt = next(it, None)
-                if nxt is None:
-                    state[node] = 2
-                    stack.pop()
-                elif state[nxt] == 1:
-                    s = steps[nxt]
-                    self.error(("pathways", s.pathway), f"the pathways loop back to step {s.name!r}; a patient passes each step once")
-                    return
-                elif state[nxt] == 0:
-                    state[nxt] = 1
-                    stack.append((nxt, iter(succ[nxt])))
-
-
     def check_optimise(self) -> None:
         """The optimiser's section names resources that can vary and moments that exist."""
         opt = self.spec.optimise
@@ -448,39 +339,6 @@ class _Compiler:
         names = list(opt.constraints or ())
         for name, message in constraint_problems(self.spec.moments, names):
             self.error(("optimise", "constraints", names.index(name)), message)
-
-
-def _successors(steps: list[Step]) -> list[list[int]]:
-    succ = []
-    for s in steps:
-        targets = list(s.branch.targets) if s.branch is not None else [s.then]
-        succ.append([t for t in targets if t >= 0])
-    return succ
-
-
-def _reachability(steps: list[Step], n_outcomes: int) -> tuple[list[set[int]], list[set[int]]]:
-    """For each step, the steps and outcomes a patient there can still reach (itself included)."""
-    succ = _successors(steps)
-    reach_steps: list[set[int] | None] = [None] * len(steps)
-    reach_out: list[set[int] | None] = [None] * len(steps)
-
-    def visit(i: int, depth: int = 0) -> None:
-        if reach_steps[i] is not None or depth > len(steps):
-            return
-        reach_steps[i], reach_out[i] = {i}, set()
-        s = steps[i]
-        exits = [-2 - t for t in (s.branch.targets if s.branch is not None else [s.then]) if t < 0]
-        reach_out[i].update(exits)
-        if s.patience is not None:
-            reach_out[i].add(s.gives_up_as)
-        for j in succ[i]:
-            visit(j, depth + 1)
-            reach_steps[i] |= reach_steps[j] or set()
-            reach_out[i] |= reach_out[j] or set()
-
-    for i in range(len(steps)):
-        visit(i)
-    return [r or set() for r in reach_steps], [r or set() for r in reach_out]
 
 
 def _rates(spec) -> np.ndarray | None:
@@ -505,15 +363,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def used_resources(resources: list[Resource], steps: list[Step]) -> list[Resource]:
-    """The resources some step takes (uses, holds or releases)."""
-    taken = {r for step in steps for r in (*step.acquire, *step.release)}
-    return [r for r in resources if r.index in taken]
-
-
 def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     """Compile a validated spec; raises :class:`ScenarioError` with every problem found."""
-    c = _Compiler(spec, located)
+    c = Compiler(spec, located)
     c.collect_attributes()
     steps_by_name = c.index_steps()
     outcomes = c.collect_outcomes()
@@ -525,11 +377,11 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     run, journey = spec.run, spec.journey
     model = Model(c.attributes, c.values, events, outcomes, resources, steps, streams, [], stages, run.length,
                   run.warm_up, run.max_inside, journey.stage, journey.title)
-    model.reachable_steps, model.reachable_outcomes = _reachability(steps, len(outcomes))
-    model.moments = c.moments(events, outcomes, [s.name for s in streams], stages)
-    model.journey_tiers = c.journey()
-    c.check_unused_resources(resources, steps)
-    c.check_cycles(steps)
+    model.reachable_steps, model.reachable_outcomes = reachability(steps, len(outcomes))
+    model.moments = compile_moments(c, events, outcomes, [s.name for s in streams], stages)
+    model.journey_tiers = compile_journey(c)
+    check_unused_resources(c, resources, steps)
+    check_cycles(c, steps)
     c.check_optimise()
     if c.problems:
         raise ScenarioError(c.problems)

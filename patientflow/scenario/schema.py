@@ -9,238 +9,44 @@ minutes, distributions into :class:`~patientflow.distributions.Distribution`, sh
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
-from ..distributions import Distribution, parse_distribution, parse_duration, read_number_column
+from ..distributions import Distribution, parse_duration
 from ..errors import PartError, plain_message
-from ..targets import Tier, parse_tiers
 from ..clock import DAY, HOURS_PER_WEEK
+from ..targets import Tier, parse_tiers
+from .roster import Shift, parse_shift
+from .values import (BY_JSON, DISTRIBUTION_JSON, DURATION_JSON, MIX_JSON, NAMES_JSON, SHARE_JSON, ByAttribute, Mix,
+                     by_attribute, located_part, parse_count, parse_distribution_value, parse_label, parse_mix,
+                     parse_positive_duration, parse_profile, parse_share, profile_json)
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
                      populate_by_name=True)
 
 
-# ---------------------------------------------------------------- small parsed values
-def _share(value: Any) -> float:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        value = float(value.strip()[:-1]) / 100
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a share such as 0.25 or 25%, got {value!r}")
-    if not 0 <= value <= 1:
-        raise ValueError(f"a share must be between 0 and 1 (0% and 100%), got {value!r}")
-    return float(value)
-
-
-def _label(value: Any) -> str:
-    """Attribute values are labels: ``1`` and ``"1"`` are the same category."""
-    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        raise ValueError(f"expected an attribute value such as 1 or walk_in, got {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
-def _positive_duration(value: Any) -> float:
-    minutes = parse_duration(value)
-    if minutes <= 0:
-        raise ValueError(f"must be longer than zero, got {value!r}")
-    return minutes
-
-
-def _distribution(value: Any) -> Distribution:
-    return parse_distribution(value)
-
-
-_DURATION_JSON = {"type": ["number", "string"], "pattern": r"^\s*[-+]?[0-9.]+(e[-+]?[0-9]+)?\s*[a-z]*\s*$",
-                  "description": "minutes, or a number with a unit: 15s, 7min, 4h, 3d, 1w"}
-_DIST_JSON = {"type": ["number", "string"],
-              "description": "a duration, or a distribution: exponential(3min), lognormal(mean 5min, sd 1.4min), "
-                             "gamma(mean 20min, sd 10min), triangular(min 1min, mode 2min, max 6min), "
-                             "uniform(1min, 3min), normal(mean 10min, sd 3min), fixed(5min), empirical(3min, 5min)"}
-_SHARE_JSON = {"type": ["number", "string"], "description": "a share: 0.25 or 25%"}
-_BY_JSON = {"type": "object", "required": ["by"], "properties": {"by": {"type": "string"}},
-            "description": "a value per attribute value: {by: category, 1: ..., 2: ..., other: ...}"}
-_MIX_JSON = {"type": "object", "additionalProperties": _SHARE_JSON,
-             "description": "shares by value that sum to 1, e.g. {1: 0.2, 2: 0.8}; or {by: attribute, value: {...}}"}
-_NAMES_JSON = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-
-
-def _profile_json(length: int) -> dict:
-    return {"anyOf": [{"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": length, "maxItems": length},
-                      {"type": "string", "description": "a CSV file of the values"}]}
-
-
-Share = Annotated[float, BeforeValidator(_share), WithJsonSchema(_SHARE_JSON)]
-Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_JSON)]
-PositiveDuration = Annotated[float, BeforeValidator(_positive_duration), WithJsonSchema(_DURATION_JSON)]
-Dist = Annotated[Distribution, BeforeValidator(_distribution), WithJsonSchema(_DIST_JSON)]
+Share = Annotated[float, BeforeValidator(parse_share), WithJsonSchema(SHARE_JSON)]
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_JSON)]
+PositiveDuration = Annotated[float, BeforeValidator(parse_positive_duration), WithJsonSchema(DURATION_JSON)]
+Dist = Annotated[Distribution, BeforeValidator(parse_distribution_value), WithJsonSchema(DISTRIBUTION_JSON)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
-@dataclass(frozen=True)
-class Mix:
-    """Shares of attribute values (or branch options) that sum to 1."""
-
-    values: tuple[str, ...]
-    shares: tuple[float, ...]
-
-
-def _part(parse, value: Any, key: Any) -> Any:
-    """``parse(value)``, with any error located at ``key`` within the field."""
-    try:
-        return parse(value)
-    except PartError as exc:
-        raise PartError(str(exc), key, *exc.parts) from None
-    except ValueError as exc:
-        raise PartError(str(exc), key) from None
-
-
-def _mix(value: Any) -> Mix:
-    if not isinstance(value, dict) or not value:
-        raise ValueError(f"expected shares by value such as {{1: 0.2, 2: 0.8}}, got {value!r}")
-    values = tuple(_label(k) for k in value)
-    shares = tuple(_part(_share, v, k) for k, v in value.items())
-    total = sum(shares)
-    if abs(total - 1) > 1e-6:
-        raise ValueError(f"shares must sum to 1, they sum to {total:.6g}")
-    return Mix(values, shares)
-
-
-@dataclass(frozen=True)
-class ByAttribute:
-    """A value that depends on an attribute: ``{by: category, 1: 8min, 2: 10min}``.
-
-    ``other`` covers values not listed (and patients without the attribute)."""
-
-    by: str
-    cases: dict[str, Any]
-    other: Any = None
-
-    def for_value(self, value: str | None) -> Any:
-        return self.cases.get(value, self.other) if value is not None else self.other
-
-
-def by_attribute(parse):
-    """A validator accepting either a plain value or ``{by: attr, value: ..., other: ...}``."""
-    def validate(value: Any) -> Any:
-        if isinstance(value, dict) and "by" in value:
-            by = value["by"]
-            if not isinstance(by, str):
-                raise ValueError(f"'by' names an attribute, got {by!r}")
-            cases = {_label(k): _part(parse, v, k) for k, v in value.items() if k not in ("by", "other")}
-            other = _part(parse, value["other"], "other") if "other" in value else None
-            if not cases and other is None:
-                raise ValueError("give a value for each attribute value, e.g. {by: acuity, 1: ..., 2: ...}")
-            return ByAttribute(by, cases, other)
-        return parse(value)
-    return BeforeValidator(validate)
-
-
-DistOrBy = Annotated[Union[Distribution, ByAttribute], by_attribute(_distribution),
-                     WithJsonSchema({"anyOf": [_DIST_JSON, _BY_JSON]})]
-MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(_mix), WithJsonSchema({"anyOf": [_MIX_JSON, _BY_JSON]})]
-
-
-# ---------------------------------------------------------------- rosters
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_SHIFT = re.compile(r"^\s*(?:(?P<days>[A-Za-z ,\-]+?)\s+)?(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
-
-
-@dataclass(frozen=True)
-class Shift:
-    """Staff on duty from ``start`` to ``end`` (minutes after midnight) on the given weekdays.
-
-    A shift that ends at or before it starts runs past midnight into the next day."""
-
-    days: tuple[int, ...]
-    start: int
-    end: int
-    staff: int
-    text: str
-
-
-def _clock(text: str, whole: str) -> int:
-    hours, minutes = (int(x) for x in text.split(":"))
-    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
-        raise ValueError(f"{whole!r}: {text} is not a time of day (00:00 to 24:00)")
-    return hours * 60 + minutes
-
-
-def _days(text: str | None, whole: str) -> tuple[int, ...]:
-    if not text:
-        return tuple(range(7))
-    days: list[int] = []
-    for part in text.replace(" ", "").lower().split(","):
-        ends = part.split("-")
-        try:
-            idx = [DAY_NAMES.index(e[:3]) for e in ends if e]
-        except ValueError:
-            raise ValueError(f"{whole!r}: days are written mon, tue, ... sun, e.g. 'mon-fri 08:00-16:00'") from None
-        if len(idx) == 1:
-            days.append(idx[0])
-        elif len(idx) == 2:
-            a, b = idx
-            days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-        else:
-            raise ValueError(f"{whole!r}: a day range reads like mon-fri")
-    return tuple(sorted(set(days)))
+DistOrBy = Annotated[Union[Distribution, ByAttribute], by_attribute(parse_distribution_value),
+                     WithJsonSchema({"anyOf": [DISTRIBUTION_JSON, BY_JSON]})]
+MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(parse_mix), WithJsonSchema({"anyOf": [MIX_JSON, BY_JSON]})]
 
 
 def _roster(value: Any) -> tuple[Shift, ...]:
     if not isinstance(value, dict) or not value:
         raise ValueError('a roster maps shifts to staff, e.g. {"07:00-19:00": 5, "sat,sun 08:00-20:00": 3}')
-    shifts = tuple(_part(parse_shift, item, item[0]) for item in value.items())
+    shifts = tuple(located_part(parse_shift, item, item[0]) for item in value.items())
     if not any(shift.staff for shift in shifts):
         raise ValueError("nobody is ever on duty: give at least one shift with staff")
     return shifts
-
-
-def parse_shift(item: tuple[Any, Any]) -> Shift:
-    key, staff = item
-    text = str(key)
-    match = _SHIFT.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a shift; write 'HH:MM-HH:MM', optionally after days: 'mon-fri 07:00-19:00'")
-    if isinstance(staff, bool) or not isinstance(staff, int) or staff < 0:
-        raise ValueError(f"shift {text!r}: staff must be a whole number >= 0, got {staff!r}")
-    start, end = _clock(match["start"], text), _clock(match["end"], text)
-    if start == 24 * 60:
-        raise ValueError(f"{text!r}: a shift cannot start at 24:00")
-    return Shift(_days(match["days"], text), start, end, staff, text)
-
-
-def _count(value: Any) -> float:
-    if isinstance(value, str) and value.strip().lower() in ("inf", "infinite", "unlimited"):
-        return math.inf
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number or 'inf', got {value!r}")
-    if value < 1:
-        raise ValueError(f"a count must be at least 1, got {value} (a roster can leave times with nobody)")
-    return float(value)
-
-
-def _profile(length: int):
-    def validate(value: Any) -> tuple[float, ...]:
-        if isinstance(value, str):
-            values = read_number_column(Path(value))
-        elif isinstance(value, list):
-            values = [float(v) if not isinstance(v, bool) and isinstance(v, (int, float)) else math.nan for v in value]
-        else:
-            raise ValueError(f"expected {length} numbers or a CSV file, got {value!r}")
-        if len(values) != length:
-            raise ValueError(f"expected {length} values, got {len(values)}")
-        if any(not math.isfinite(v) or v < 0 for v in values):
-            raise ValueError("every value must be a number >= 0")
-        if sum(values) <= 0:
-            raise ValueError("at least one value must be above 0")
-        return tuple(values)
-    return BeforeValidator(validate)
 
 
 # ---------------------------------------------------------------- the sections
@@ -264,14 +70,14 @@ class StreamSpec(BaseModel):
     pathway: Name
     per_day: float | None = Field(None, gt=0, allow_inf_nan=False)
     per_hour: float | None = Field(None, gt=0, allow_inf_nan=False)
-    by_hour: Annotated[tuple[float, ...], _profile(24), WithJsonSchema(_profile_json(24))] | None = None
-    by_weekday: Annotated[tuple[float, ...], _profile(7), WithJsonSchema(_profile_json(7))] | None = None
-    by_week: Annotated[tuple[float, ...], _profile(HOURS_PER_WEEK), WithJsonSchema(_profile_json(HOURS_PER_WEEK))] | None = None
+    by_hour: Annotated[tuple[float, ...], parse_profile(24), WithJsonSchema(profile_json(24))] | None = None
+    by_weekday: Annotated[tuple[float, ...], parse_profile(7), WithJsonSchema(profile_json(7))] | None = None
+    by_week: Annotated[tuple[float, ...], parse_profile(HOURS_PER_WEEK), WithJsonSchema(profile_json(HOURS_PER_WEEK))] | None = None
     at: tuple[Duration, ...] | None = None
     every: PositiveDuration | None = None
     start: Duration = 0.0
     mix: dict[Name, MixOrBy] = {}
-    set: dict[Name, Annotated[str, BeforeValidator(_label), WithJsonSchema({"type": ["string", "number"]})]] = {}
+    set: dict[Name, Annotated[str, BeforeValidator(parse_label), WithJsonSchema({"type": ["string", "number"]})]] = {}
     description: str = ""
 
     @model_validator(mode="after")
@@ -289,7 +95,7 @@ class StreamSpec(BaseModel):
 
 class InitialSpec(BaseModel):
     model_config = _STRICT
-    occupied: Annotated[float, BeforeValidator(lambda v: v if isinstance(v, int) and not isinstance(v, bool) else _share(v)),
+    occupied: Annotated[float, BeforeValidator(lambda v: v if isinstance(v, int) and not isinstance(v, bool) else parse_share(v)),
                         WithJsonSchema({"type": ["number", "string"], "description": "units occupied at time 0: a number or a share (93%)"})]
     enter: Name | None = None
     remaining: Dist | None = None
@@ -303,7 +109,7 @@ class InitialSpec(BaseModel):
 
 class ResourceSpec(BaseModel):
     model_config = _STRICT
-    count: Annotated[float, BeforeValidator(_count), WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})] | None = None
+    count: Annotated[float, BeforeValidator(parse_count), WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})] | None = None
     roster: Annotated[tuple[Shift, ...], BeforeValidator(_roster), WithJsonSchema(
         {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
          "description": 'shifts and staff on them: {"07:00-19:00": 5, "mon-fri 19:00-07:00": 3}'})] | None = None
@@ -341,7 +147,7 @@ Then = Annotated[str, BeforeValidator(_then), WithJsonSchema(
 
 class BranchOption(BaseModel):
     model_config = _STRICT
-    p: Annotated[Union[float, ByAttribute], by_attribute(_share), WithJsonSchema({"anyOf": [_SHARE_JSON, {"type": "object"}]})]
+    p: Annotated[Union[float, ByAttribute], by_attribute(parse_share), WithJsonSchema({"anyOf": [SHARE_JSON, {"type": "object"}]})]
     then: Then = "next"
 
 
@@ -353,7 +159,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
-Names = Annotated[tuple[str, ...], BeforeValidator(_names), WithJsonSchema(_NAMES_JSON)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names), WithJsonSchema(NAMES_JSON)]
 
 
 class StepSpec(BaseModel):
@@ -371,7 +177,7 @@ class StepSpec(BaseModel):
     priority: Name | None = None
     gives_up_after: DistOrBy | None = None
     gives_up_as: Name = "abandoned"
-    wait_until: Annotated[tuple[float, ...], _profile(24), WithJsonSchema(_profile_json(24))] | None = None
+    wait_until: Annotated[tuple[float, ...], parse_profile(24), WithJsonSchema(profile_json(24))] | None = None
     assign: dict[Name, MixOrBy] = {}
     branch: dict[str, Any] | None = None
     mark: Names = ()
@@ -458,7 +264,7 @@ def _vary(value: Any) -> dict[str, tuple[int, int]]:
     for name, changes in value.items():
         if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             raise ValueError(f"expected a resource name, got {name!r}")
-        out[name] = _part(parse_range, changes, name)
+        out[name] = located_part(parse_range, changes, name)
     return out
 
 
@@ -520,7 +326,7 @@ def moment_tiers(moment: MomentSpec) -> dict[str | None, tuple[Tier, ...]]:
     if target is None:
         return {None: ()}
     if isinstance(target, dict):
-        return {_label(k): parse_tiers(v, moment.kind) for k, v in target.items()}
+        return {parse_label(k): parse_tiers(v, moment.kind) for k, v in target.items()}
     return {None: parse_tiers(target, moment.kind)}
 
 
