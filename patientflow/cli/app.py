@@ -94,11 +94,7 @@ def run(
 ) -> None:
     """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
     patients.parquet). A killed run resumes: run the same command again."""
-    from ..experiment import output
-    from ..experiment.precision import simulate_to_precision, warm_up_advice
-    from ..report.pages import render
-    from ..experiment.results import simulate
-    from ..experiment.store import ReplicationStore
+    from ..report.run_folder import run_to_folder
 
     sc = load(scenario)
     with simulation_errors(sc):  # the overload check runs the scenario briefly
@@ -106,64 +102,21 @@ def run(
     for warning in warnings:
         typer.echo(f"{warning} (warning)", err=True)
     n = replications or sc.spec.run.replications
-    seed_ = seed if seed is not None else sc.spec.run.seed
-    folder = out or Path("reports") / scenario.stem
-    ident = output.identity(sc, seed_)
-    if output.prepare_folder(folder, ident):
-        typer.echo(f"{folder} held results of another scenario or seed; they were removed.", err=True)
-    store = ReplicationStore(folder, sc.hash, seed_)
-    resumed = [r for r in store.done() if r < (max_replications if precision else n)]
-    if resumed:
-        typer.echo(f"resuming: {len(resumed)} replication(s) already done in {folder}", err=True)
-    report = None
-    ran: list[int] = []
-    loaded: list[int] = []
-
-    def track(result, from_store: bool) -> None:
-        (loaded if from_store else ran).append(result.replication)
-        advance(result)
-
     with simulation_errors(sc), progress(max_replications if precision else n) as advance:
-        if precision is not None:
-            res, report = simulate_to_precision(sc, precision, seed_, max_replications=max_replications, jobs=jobs,
-                                                dask=dask, store=store, patients=patients, keep_patients=3,
-                                                on_done=track)
-        else:
-            res = simulate(sc, n, seed_, jobs=jobs, dask=dask, keep_patients=3, store=store, patients=patients,
-                           on_done=track)
-    meta = output.run_metadata(sc, res, {**ident, "replications": len(res.replications)})
-    meta["warnings"] = warnings
-    meta["replications_run"] = sorted(ran)
-    meta["replications_resumed"] = sorted(loaded)
-    if report is not None:
-        meta["precision"] = {"asked": precision, "satisfied": report.satisfied, "limiting": report.limiting}
-    advice = warm_up_advice(res)
-    if advice:
-        meta["warm_up_warning"] = advice
-    output.write_csv(folder / "summary.csv", res.summary())
-    output.write_csv(folder / "utilisation.csv", res.utilisation())
-    if patients:
-        with output.atomic_path(folder / "patients.parquet") as tmp:
-            from ..experiment.patients import concat_parquet
-            concat_parquet(res._patients_parts, tmp)
-    else:
-        (folder / "patients.parquet").unlink(missing_ok=True)
-    if excel:
-        output.write_excel(folder / "summary.xlsx", {"summary": res.summary(), "utilisation": res.utilisation(),
-                                                     "staff cost": res.staff_cost()})
-    else:
-        (folder / "summary.xlsx").unlink(missing_ok=True)
-    output.write_text(folder / "report.html", render(res, meta))
-    output.write_json(folder / "run.json", meta)
+        done = run_to_folder(sc, out or Path("reports") / scenario.stem, replications=replications, seed=seed,
+                             jobs=jobs, dask=dask, patients=patients, precision=precision,
+                             max_replications=max_replications, excel=excel, warnings=warnings,
+                             on_message=lambda text: typer.echo(text, err=True), on_done=advance)
+    res = done.results
     _print_headline(res)
-    if report is not None:
-        typer.echo(report.describe(), err=True)
-    if advice:
-        typer.echo(f"warning: {advice}", err=True)
+    if done.precision is not None:
+        typer.echo(done.precision.describe(), err=True)
+    if done.warm_up_advice:
+        typer.echo(f"warning: {done.warm_up_advice}", err=True)
     if res.overloaded:
         typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded; the longest queue: "
                    f"{', '.join(res.overwhelmed)}", err=True)
-    typer.echo(f"wrote {folder}/report.html, summary.csv, utilisation.csv, run.json"
+    typer.echo(f"wrote {done.folder}/report.html, summary.csv, utilisation.csv, run.json"
                + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
                + f" in {res.seconds:.1f} s")
 

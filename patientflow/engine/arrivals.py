@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..clock import HOURS_PER_WEEK
 from ..model import Stream
-from ..clock import HOURS_PER_WEEK, MINUTES_PER_WEEK
-
-MINUTES_PER_WEEK = MINUTES_PER_WEEK
 
 
 def arrival_times(stream: Stream, length: float, rng: np.random.Generator) -> np.ndarray:

@@ -65,6 +65,11 @@ class Results:
 
     FIGURE_REPLICATIONS = 3
 
+    @property
+    def patient_parts(self) -> list:
+        """The Parquet parts holding every replication's patients (when they were written)."""
+        return list(self._patients_parts)
+
     def leaving(self):
         """Patients a day leaving with each outcome in the measured period, with 95 % CIs."""
         import pandas as pd

@@ -46,8 +46,8 @@ def _nan(x) -> bool:
 
 
 def meets(value: float, target: float, way: Better) -> bool | None:
-    """Whether ``value`` meets ``target`` (None when there is no value)."""
-    if _nan(value):
+    """Whether ``value`` meets ``target`` (None when there is no value or no target)."""
+    if _nan(value) or _nan(target):
         return None
     return bool(value <= target + _TOLERANCE) if way == "lower" else bool(value >= target - _TOLERANCE)
 

@@ -60,66 +60,66 @@ def path_figure(opt):
 
 def render_optimisation(opt, meta: dict) -> str:
     """The report page as an HTML string."""
+    table = opt.comparison.table()
+    sections = [headline_section(opt), constraints_section(opt), rosters_section(opt, meta), search_section(opt),
+                comparison_section(opt, table), candidates_section(opt), method_section(opt, meta)]
+    return page_start(f"Optimised rosters for {opt.scenario.name}") + "\n".join(sections) + "\n</body></html>\n"
+
+
+def headline_section(opt) -> str:
+    """The title, the answer in a sentence, why the search stopped early (if it did) and the cards."""
     esc = html.escape
     s = opt.settings
-    confirm = {v["constraint"]: v for v in opt.confirmation}
-    lost = {v["constraint"]: v for v in opt.unattainable}
-    generous = {v["constraint"]: v for v in opt.most_generous}
-    rows = []
-    for c, kind in [*((c, "constraint") for c in opt.constraints), *((c, "kept: the input meets it") for c in opt.kept)]:
-        scale, suffix = (100, " %") if c.unit == "share" else (1, " min")
-        side = "≥" if c.higher_is_better else "≤"
-
-        def show(v, c=c, scale=scale, suffix=suffix):
-            if v is None:
-                return "–"
-            bound = v["low"] if c.higher_is_better else v["high"]
-            return f"{v['mean'] * scale:.1f}{suffix} (one-sided bound {bound * scale:.1f}{suffix})"
-        status = ("cannot be met in the space" if c.label in lost else
-                  "met" if confirm.get(c.label, {}).get("verdict") == "met" else
-                  "not confirmed" if c.label in confirm else "–")
-        css = "met" if status == "met" else "missed" if status != "–" else ""
-        rows.append(f"<tr><td>{esc(c.label)}</td><td>{esc(kind)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
-                    f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
-                    f"<td class='{css}'>{esc(status)}</td></tr>")
-    reported = "".join(f"<li>{esc(c.label)}</li>" for c in opt.reported)
-    looks = "".join(
-        f"<tr><td>{esc(opt.space.describe(x))}</td><td>{opt.space.cost(x):,.0f}</td>"
-        f"<td class='{'missed' if failed else 'met'}'>"
-        f"{esc('not confirmed: ' + '; '.join(v['constraint'] for v in failed)) if failed else 'confirmed'}</td></tr>"
-        for x, failed in opt.confirm_looks)
-    roster_rows = "".join(
-        f"<tr><td>{esc(r.resource)}</td><td>{esc(str(r.block))}</td><td>{r.input}</td><td>{r.optimised}</td>"
-        f"<td>{r.change:+d}</td><td>{r.cost_change_per_week:+,.0f}</td></tr>"
-        for r in opt.rosters().itertuples() if r.change)
-    table = opt.comparison.table()
-    significant = table[table.significant]
-    sig_rows = "".join(
-        f"<tr><td>{esc(r.moment)}</td><td>{esc(r.group)}</td><td>{esc(r.statistic)} {esc(r.tier)}</td>"
-        f"<td>{difference_text(r.baseline_value, r.unit, False)}</td><td>{difference_text(r.value, r.unit, False)}</td>"
-        f"<td>{difference_text(r.difference, r.unit)} ({difference_text(r.ci_low, r.unit)} to {difference_text(r.ci_high, r.unit)})</td>"
-        f"<td class='{'met' if r.verdict == 'improved' else 'missed' if r.verdict == 'worsened' else ''}'>{esc(r.verdict)}</td></tr>"
-        for r in significant.itertuples())
-    candidates = opt.candidates()
-    cand_rows = "".join(
-        f"<tr><td>{r.candidate}</td><td>{esc(r.phase)}</td><td>{esc(r.changes)}</td><td>{r.cost_per_week:,.0f}</td>"
-        f"<td>{r.replications}</td><td>{esc(r.verdict)}</td><td>{cell_text(r.journey, 'share')}</td></tr>"
-        for r in candidates.itertuples())
     cost, base = opt.space.cost(opt.winner), opt.space.base_cost
     stopped = f"<p class='warn'>The search stopped early: {esc(opt.stopped)}.</p>" if opt.stopped else ""
-    goal = (f"the best journey outcome at a staff cost of at most {s.budget:,.0f} a week" if s.budget is not None
-            else "the cheapest rosters under which every constraint holds")
-    figures = [figure_html(candidates_figure(opt), True), figure_html(path_figure(opt), False),
-               figure_html(forest_figure(table, "optimised"), False)]
-    return page_start(f"Optimised rosters for {opt.scenario.name}") + f"""<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
+    return f"""<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
 <p class="headline">{esc(opt.message)}</p>
 {stopped}
 <div class="cards">
 <div class='card'><b>{cost:,.0f}</b>staff cost per week (input {base:,.0f}, {cost - base:+,.0f})</div>
 <div class='card'><b>{len(opt.evaluations)}</b>candidates evaluated ({opt.replications_run} replications run, {opt.seconds:.0f} s)</div>
 <div class='card'><b>{100 * s.confidence:g} %</b>confidence, one-sided, Bonferroni over {max(len(opt.active), 1)} constraint(s)</div>
-</div>
-<h2>Constraints</h2>
+</div>"""
+
+
+def constraint_row(opt, c, kind: str) -> str:
+    """One constraint's row: its goal, at the most generous rosters, for the chosen rosters on the
+    confirmation run, and its status."""
+    esc = html.escape
+    confirm = {v["constraint"]: v for v in opt.confirmation}
+    lost = {v["constraint"]: v for v in opt.unattainable}
+    generous = {v["constraint"]: v for v in opt.most_generous}
+    scale, suffix = (100, " %") if c.unit == "share" else (1, " min")
+    side = "≥" if c.higher_is_better else "≤"
+
+    def show(v):
+        if v is None:
+            return "–"
+        bound = v["low"] if c.higher_is_better else v["high"]
+        return f"{v['mean'] * scale:.1f}{suffix} (one-sided bound {bound * scale:.1f}{suffix})"
+    status = ("cannot be met in the space" if c.label in lost else
+              "met" if confirm.get(c.label, {}).get("verdict") == "met" else
+              "not confirmed" if c.label in confirm else "–")
+    css = "met" if status == "met" else "missed" if status != "–" else ""
+    return (f"<tr><td>{esc(c.label)}</td><td>{esc(kind)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
+            f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
+            f"<td class='{css}'>{esc(status)}</td></tr>")
+
+
+def constraints_section(opt) -> str:
+    """Each constraint (and target kept) at the most generous rosters and for the chosen ones,
+    the tiers reported but not constrained, and the candidates checked on the confirmation run."""
+    esc = html.escape
+    s = opt.settings
+    held = [*((c, "constraint") for c in opt.constraints), *((c, "kept: the input meets it") for c in opt.kept)]
+    rows = [constraint_row(opt, c, kind) for c, kind in held]
+    reported = "".join(f"<li>{esc(c.label)}</li>" for c in opt.reported)
+    looks = "".join(
+        f"<tr><td>{esc(opt.space.describe(x))}</td><td>{opt.space.cost(x):,.0f}</td>"
+        f"<td class='{'missed' if failed else 'met'}'>"
+        f"{esc('not confirmed: ' + '; '.join(v['constraint'] for v in failed)) if failed else 'confirmed'}</td></tr>"
+        for x, failed in opt.confirm_looks)
+    return f"""<h2>Constraints</h2>
 <p>Each constraint at the most generous rosters of the search space (every level at its highest), and for
 the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used.
 A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right
@@ -128,27 +128,71 @@ rosters may not break them (so no saving comes from, say, leaving calls unanswer
 <table><tr><th>target</th><th>held as</th><th>goal</th><th>most generous rosters</th>
 <th>chosen rosters, confirmation run</th><th>status</th></tr>{''.join(rows)}</table>
 {f"<p>Reported, not constrained (a 100 % tier cannot be shown by sampling):</p><ul>{reported}</ul>" if reported else ""}
-{f"<p>Checked on the confirmation replications, cheapest first (candidates share the search's replications, so the cheapest that met the constraints there may owe it to their luck):</p><table><tr><th>candidate (changes from the input)</th><th>cost per week</th><th>confirmation</th></tr>{looks}</table>" if looks else ""}
-<h2>Rosters changed</h2>
+{f"<p>Checked on the confirmation replications, cheapest first (candidates share the search's replications, so the cheapest that met the constraints there may owe it to their luck):</p><table><tr><th>candidate (changes from the input)</th><th>cost per week</th><th>confirmation</th></tr>{looks}</table>" if looks else ""}"""
+
+
+def rosters_section(opt, meta: dict) -> str:
+    """The rosters changed, and the variant scenario file that holds them."""
+    esc = html.escape
+    roster_rows = "".join(
+        f"<tr><td>{esc(r.resource)}</td><td>{esc(str(r.block))}</td><td>{r.input}</td><td>{r.optimised}</td>"
+        f"<td>{r.change:+d}</td><td>{r.cost_change_per_week:+,.0f}</td></tr>"
+        for r in opt.rosters().itertuples() if r.change)
+    return f"""<h2>Rosters changed</h2>
 <table><tr><th>resource</th><th>shift</th><th>input</th><th>optimised</th><th>change</th><th>cost per week</th></tr>
 {roster_rows or "<tr><td colspan='6'>no change</td></tr>"}</table>
 <p>The variant scenario file <code>{esc(meta.get("variant", ""))}</code> extends the input with these rosters:
-run it with <code>patientflow run</code> or compare it with <code>patientflow compare</code>.</p>
-<h2>The search</h2>
+run it with <code>patientflow run</code> or compare it with <code>patientflow compare</code>.</p>"""
+
+
+def search_section(opt) -> str:
+    """The goal, the search space and the screening, with the candidates and path figures."""
+    esc = html.escape
+    s = opt.settings
+    goal = (f"the best journey outcome at a staff cost of at most {s.budget:,.0f} a week" if s.budget is not None
+            else "the cheapest rosters under which every constraint holds")
+    figures = figure_html(candidates_figure(opt), True) + figure_html(path_figure(opt), False)
+    return f"""<h2>The search</h2>
 <p>Goal: {esc(goal)}. Search space: {len(opt.space)} staffing levels ({esc(', '.join(f"{k} {lo:+d}..{hi:+d}" for k, (lo, hi) in s.vary.items()))}),
 {opt.space.size():,} combinations. Common random numbers: replication <i>r</i> of every candidate sees the same
 patients. A candidate is first run for {s.first_replications} replications; only one still in doubt whose
 estimates meet every target gets {s.step} more at a time, up to {s.max_replications}.</p>
-{figures[0]}{figures[1]}
-<h2>Chosen rosters against the input, moment by moment</h2>
+{figures}"""
+
+
+def comparison_section(opt, table) -> str:
+    """The chosen rosters against the input, moment by moment: the forest figure and the
+    significant differences of ``table`` (the comparison's table)."""
+    esc = html.escape
+    significant = table[table.significant]
+    sig_rows = "".join(
+        f"<tr><td>{esc(r.moment)}</td><td>{esc(r.group)}</td><td>{esc(r.statistic)} {esc(r.tier)}</td>"
+        f"<td>{difference_text(r.baseline_value, r.unit, False)}</td><td>{difference_text(r.value, r.unit, False)}</td>"
+        f"<td>{difference_text(r.difference, r.unit)} ({difference_text(r.ci_low, r.unit)} to {difference_text(r.ci_high, r.unit)})</td>"
+        f"<td class='{'met' if r.verdict == 'improved' else 'missed' if r.verdict == 'worsened' else ''}'>{esc(r.verdict)}</td></tr>"
+        for r in significant.itertuples())
+    return f"""<h2>Chosen rosters against the input, moment by moment</h2>
 <p>Paired differences on the {len(opt.confirmation_replications)} confirmation replications (95 % CIs).</p>
-{figures[2]}
+{figure_html(forest_figure(table, "optimised"), False)}
 <table><tr><th>moment</th><th>group</th><th>statistic</th><th>input</th><th>optimised</th><th>difference (95 % CI)</th><th>verdict</th></tr>
-{sig_rows or "<tr><td colspan='7'>no significant difference</td></tr>"}</table>
-<h2>Every candidate evaluated</h2>
+{sig_rows or "<tr><td colspan='7'>no significant difference</td></tr>"}</table>"""
+
+
+def candidates_section(opt) -> str:
+    """Every candidate evaluated, in the order first evaluated."""
+    esc = html.escape
+    cand_rows = "".join(
+        f"<tr><td>{r.candidate}</td><td>{esc(r.phase)}</td><td>{esc(r.changes)}</td><td>{r.cost_per_week:,.0f}</td>"
+        f"<td>{r.replications}</td><td>{esc(r.verdict)}</td><td>{cell_text(r.journey, 'share')}</td></tr>"
+        for r in opt.candidates().itertuples())
+    return f"""<h2>Every candidate evaluated</h2>
 <table><tr><th>#</th><th>phase</th><th>changes from the input</th><th>cost per week</th><th>replications</th><th>verdict</th><th>journeys</th></tr>
-{cand_rows}</table>
-<h2>Method</h2>
+{cand_rows}</table>"""
+
+
+def method_section(opt, meta: dict) -> str:
+    """The seed, the replication numbers of the search and of the confirmation, and the method."""
+    return f"""<h2>Method</h2>
 <p>Seed {meta.get("seed")}; search replications {_ranges(opt.search_replications)}; confirmation replications
 {_ranges(opt.confirmation_replications)} (disjoint: each replication number has its own random streams).
 The search assumes more staff never lengthens a wait. It runs the most generous rosters first: a
@@ -159,9 +203,7 @@ another level rises); then tries moving a unit to a cheaper shift of the same re
 moves to the best journey outcome within it by paired comparisons, keeping a move only when it is
 better with the stated confidence. The search accepts a candidate only when its bound clears each
 target by the half-width the confirmation will have, so that its choice does not owe its place to the
-luck of the replications every candidate shares.</p>
-</body></html>
-"""
+luck of the replications every candidate shares.</p>"""
 
 
 def _ranges(numbers) -> str:

@@ -185,38 +185,34 @@ def headline(results) -> str:
     return f"<b>{html.escape(first)}</b><ul class='misses'>{items}</ul>"
 
 
-def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
-    """The wait-time report as one self-contained HTML string."""
+def _sections(results, wording: Wording) -> dict[str, str]:
+    """Each figure section of the report as HTML (plotly.js once, in the first)."""
     from . import figures
 
-    scenario = results.scenario
     summary = results.summary()
-    model = scenario.model
-    esc = html.escape
-    figs = [("cycle", "The service cycle", figures.cycle_map(results)),
-            ("weakest", "Weakest moments first", figures.weakest(results))]
+    model = results.scenario.model
     stage_figs = []
     for stage, title in model.stages:
         rows = summary[summary["stage"] == stage]
         if not rows.empty:
             stage_figs.append(stage_figure(title, rows, legend=not stage_figs))
-    moment_figs = [figures.moment(results, m.name) for m in model.moments] if len(results.patients_for_figures()) else []
+    has_patients = len(results.patients_for_figures()) > 0
+    moment_figs = [figures.moment(results, m.name) for m in model.moments] if has_patients else []
     day_figs = [figures.through_the_day(results)]
-    if results.measured_days >= 7 and len(results.patients_for_figures()):
+    if results.measured_days >= 7 and has_patients:
         day_figs.append(figures.through_the_week(results))
     day_figs.append(figures.staffing(results))
     path_figs = [figures.pathway(results, f"The pathway {wording.pathway} (link width: patients)"),
-                 figures.journey(results)] if len(results.patients_for_figures()) else []
-    first = True
-    blocks = {}
-    for key, _title, fig in figs:
-        blocks[key] = figure_html(fig, first)
-        first = False
-    stage_html = "".join(figure_html(f, False) for f in stage_figs)
-    moment_html = "".join(figure_html(f, False) for f in moment_figs)
-    day_html = "".join(figure_html(f, False) for f in day_figs)
-    path_html = "".join(figure_html(f, False) for f in path_figs)
-    cards = "".join(f"<div class='card'><b>{esc(v)}</b>{esc(k)}</div>" for k, v in planner_figures(results, wording))
+                 figures.journey(results)] if has_patients else []
+
+    def block(figs) -> str:
+        return "".join(figure_html(f, False) for f in figs)
+    return {"cycle": figure_html(figures.cycle_map(results), True), "weakest": figure_html(figures.weakest(results), False),
+            "stages": block(stage_figs), "moments": block(moment_figs), "day": block(day_figs), "pathway": block(path_figs)}
+
+
+def _warnings_html(results, run_meta: dict) -> str:
+    """The run's warnings: replications stopped as overloaded, the scenario's own, the warm-up."""
     warnings = []
     if results.overloaded:
         warnings.append(f"Replications {', '.join(map(str, results.overloaded))} stopped early: more patients inside "
@@ -224,11 +220,21 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
     warnings += [f"Warning: {w}" for w in run_meta.get("warnings", [])]
     if run_meta.get("warm_up_warning"):
         warnings.append(run_meta["warm_up_warning"])
-    warning_html = "".join(f"<p class='warn'>{esc(w)}</p>" for w in warnings)
-    util = results.utilisation()
-    mean_util = util.groupby("resource", sort=False)["utilisation"].mean()
-    util_rows = "".join(f"<tr><td>{esc(r)}</td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
-                        for r, u in mean_util.items())
+    return "".join(f"<p class='warn'>{html.escape(w)}</p>" for w in warnings)
+
+
+def _utilisation_rows(results) -> str:
+    mean_util = results.utilisation().groupby("resource", sort=False)["utilisation"].mean()
+    return "".join(f"<tr><td>{html.escape(r)}</td><td>{'–' if u != u else f'{100 * u:.0f} %'}</td></tr>"
+                   for r, u in mean_util.items())
+
+
+def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
+    """The wait-time report as one self-contained HTML string."""
+    scenario = results.scenario
+    esc = html.escape
+    blocks = _sections(results, wording)
+    cards = "".join(f"<div class='card'><b>{esc(v)}</b>{esc(k)}</div>" for k, v in planner_figures(results, wording))
     return page_start(f"{scenario.name} — {wording.title}") + f"""<h1>{esc(scenario.name)}</h1>
 {wording.intro_html}
 <p>{esc(scenario.spec.description)}</p>
@@ -236,7 +242,7 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
 <a href="#stages">Stage by stage</a><a href="#day">Through the day</a><a href="#pathway">Pathway</a>
 <a href="#summary">Summary table</a><a href="#method">Method</a></nav>
 <div class="headline">{headline(results)}</div>
-{warning_html}
+{_warnings_html(results, run_meta)}
 <h2 id="cycle">The service cycle</h2>
 <p>Each moment of truth on its stage: <span class="met">met</span> (target met, confidence interval agrees),
 <span class="close">close</span> (the interval straddles the target), <span class="missed">missed</span>;
@@ -250,15 +256,15 @@ diamonds are critical moments.</p>
 <div class="cards">{cards}</div>
 <h2 id="stages">Stage by stage</h2>
 <p>{esc(wording.mean_over)}; the black mark is the target.</p>
-{stage_html}
-{moment_html}
+{blocks['stages']}
+{blocks['moments']}
 <h2 id="day">Through the day</h2>
-{day_html}
-<table style="width:auto"><tr><th>resource</th><th>busy share of rostered capacity</th></tr>{util_rows}</table>
+{blocks['day']}
+<table style="width:auto"><tr><th>resource</th><th>busy share of rostered capacity</th></tr>{_utilisation_rows(results)}</table>
 <h2 id="pathway">The pathway {esc(wording.pathway)}</h2>
-{path_html}
+{blocks['pathway']}
 <h2 id="summary">Summary table</h2>
-{_table(summary, wording.sample_noun)}
+{_table(results.summary(), wording.sample_noun)}
 {wording.method_html or _simulation_method(results, run_meta)}
 </body></html>
 """
