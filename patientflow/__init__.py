@@ -16,19 +16,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .version import __version__
-__all__ = ["load_scenario", "simulate", "compare", "optimise", "Scenario", "Results", "Comparison", "Optimisation",
-           "ScenarioError", "__version__"]
+__all__ = ["load_scenario", "simulate", "compare", "optimise", "run_to_folder", "Scenario", "Results", "Comparison",
+           "Optimisation", "ScenarioError", "__version__"]
 
 if TYPE_CHECKING:
     from .experiment.comparison import Comparison, compare
-    from .optimiser.search import Optimisation, optimise
+    from .optimiser.result import Optimisation
+    from .optimiser.search import optimise
     from .errors import ScenarioError
     from .experiment.results import Results, simulate
+    from .report.run_folder import run_to_folder
     from .scenario.scenario import Scenario, load_scenario
 
 _WHERE = {"load_scenario": "scenario.scenario", "Scenario": "scenario.scenario", "simulate": "experiment.results",
           "Results": "experiment.results", "ScenarioError": "errors", "compare": "experiment.comparison",
-          "Comparison": "experiment.comparison", "optimise": "optimiser.search", "Optimisation": "optimiser.search"}
+          "Comparison": "experiment.comparison", "optimise": "optimiser.search", "Optimisation": "optimiser.result",
+          "run_to_folder": "report.run_folder"}
 
 
 def __getattr__(name: str) -> Any:

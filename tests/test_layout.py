@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "patientflow"
 LEAVES = {"errors", "clock", "units", "distributions", "targets", "model", "log", "timeline", "version"}
 # what each room may import (besides itself); a leaf module is a room of its own
 MAY_IMPORT = {
-    "__init__": {"scenario", "experiment", "optimiser", "errors", "version"},  # its lazy exports
+    "__init__": {"scenario", "experiment", "optimiser", "report", "errors", "version"},  # its lazy exports
     "errors": set(), "clock": set(), "units": set(), "log": set(), "timeline": set(), "version": set(),
     "distributions": {"errors", "clock"}, "targets": {"distributions"}, "model": {"distributions", "targets", "clock"},
     "engine": {"clock", "distributions", "model", "log", "timeline"},
