@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 import patientflow as pf
 from patientflow.cli.main import app
 from patientflow.moments import STATS
-from patientflow.optimiser.search import confirmation_numbers, optimise
+from patientflow.optimiser.confirmation import confirmation_numbers
+from patientflow.optimiser.search import optimise
 from patientflow.experiment.results import run_numbers
 
 from helpers import write
@@ -240,7 +241,10 @@ def test_other_targets_the_input_meets_are_kept(tmp_path):
 
 
 def test_a_winner_that_fails_confirmation_gives_way_to_the_next_cheapest(tmp_path):
-    from patientflow.optimiser.search import Evaluator, Search, _confirm, settings_for
+    from patientflow.optimiser.confirmation import confirm as _confirm
+    from patientflow.optimiser.evaluator import Evaluator
+    from patientflow.optimiser.search import Search
+    from patientflow.optimiser.settings import settings_for
     from patientflow.optimiser.space import SearchSpace
     sc = pf.load_scenario(write(tmp_path, mmc_text(1.0, 4.0, 6, 2.0, 0.8, 500)))
     settings = settings_for(sc, vary=["server=-1..+2"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..moments import STATS
+from ..moments.verdict import better as better_way
 
 
 @dataclass
@@ -114,13 +115,12 @@ def _statistics(row, first: bool) -> list[tuple[str, str, str | None]]:
     target for every tier."""
     tier = row.tier
     if row.kind == "journey":
-        return [("share", "mean", "higher")]
+        return [("share", "mean", better_way("at_least"))]  # more journeys meeting every critical moment
     if row.kind == "share":
-        better = None if tier is None else ("lower" if tier.kind == "at_most" else "higher")
-        return [("share", "mean", better)]
-    out = [("mean", "mean", "lower"), ("p90", "p90", "lower")] if first else []
+        return [("share", "mean", None if tier is None else better_way(tier.kind))]
+    out = [("mean", "mean", better_way("mean")), ("p90", "p90", better_way("mean"))] if first else []
     if tier is not None and tier.kind == "within":
-        out.append(("within_target", "within_target", "higher"))
+        out.append(("within_target", "within_target", better_way("within")))
     return out
 
 

@@ -1,0 +1,103 @@
+"""Running candidates' replications with common random numbers.
+
+Replication *r* of every candidate uses the same random streams (the seed and the replication
+number), so candidates are compared on the same simulated days. The :class:`Evaluator` runs the
+replications a candidate lacks, in parallel, keeps them on disk when given a folder (a rerun
+resumes), and records which replication numbers the search and the confirmation used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..experiment.replications import run_tagged
+from ..experiment.results import Results
+from ..experiment.store import ReplicationStore
+from .space import SearchSpace
+
+Point = tuple[int, ...]
+
+
+@dataclass
+class Evaluation:
+    """A candidate and the replications run of it so far (by replication number)."""
+
+    point: Point
+    cost: float
+    index: int  # order of first evaluation
+    phase: str
+    stats: dict[int, np.ndarray] = field(default_factory=dict)
+    verdict: str = ""  # "meets", "misses", "not shown", or for budget runs "better", "not better"
+    note: str = ""
+
+    def array(self, replications: Iterable[int] | None = None) -> np.ndarray:
+        keys = sorted(self.stats) if replications is None else list(replications)
+        return np.stack([self.stats[r] for r in keys])
+
+
+class Evaluator:
+    """Runs candidates' replications (in parallel, kept on disk when a folder is given).
+
+    Every replication number asked for is recorded under the current ``purpose`` ("search" or
+    "confirm"), so the two sets can be shown to be disjoint. Full results (hourly records as
+    well as statistics) are kept only for replication numbers from ``keep_full_from`` up."""
+
+    def __init__(self, space: SearchSpace, seed: int, *, jobs: int = 1, dask: str | None = None, folder=None,
+                 keep_full_from: int = 0, on_progress: Callable[[str], None] | None = None):
+        self.space = space
+        self.seed = seed
+        self.jobs = jobs
+        self.dask = dask
+        self.folder = folder
+        self.keep_full_from = keep_full_from
+        self.on_progress = on_progress or (lambda message: None)
+        self.evaluations: dict[Point, Evaluation] = {}
+        self.full: dict[tuple[Point, int], object] = {}
+        self.purpose = "search"
+        self.used: dict[str, set[int]] = {"search": set(), "confirm": set()}
+        self.replications_run = 0
+        self._scenarios: dict[Point, object] = {}
+
+    def scenario(self, x: Point):
+        if x not in self._scenarios:
+            self._scenarios[x] = self.space.candidate(x)
+        return self._scenarios[x]
+
+    def record(self, x: Point, phase: str) -> Evaluation:
+        if x not in self.evaluations:
+            self.evaluations[x] = Evaluation(x, self.space.cost(x), len(self.evaluations), phase)
+        return self.evaluations[x]
+
+    def ensure(self, wanted: dict[Point, list[int]]) -> None:
+        """Run, for each candidate, the listed replication numbers it does not have yet."""
+        calls = []
+        for x, numbers in wanted.items():
+            self.used[self.purpose].update(numbers)
+            ev = self.evaluations[x]
+            missing = [r for r in numbers if r not in ev.stats]
+            if not missing:
+                continue
+            sc = self.scenario(x)
+            store = ReplicationStore(self.folder / sc.hash, sc.hash, self.seed) if self.folder is not None else None
+            for r in missing:
+                if store is not None and store.has(r, False):
+                    self._keep(x, store.load(r))
+                else:
+                    calls.append(((x, store), sc.model, self.seed, r))
+        for (x, store), result in run_tagged(calls, self.jobs, self.dask):
+            if store is not None:
+                store.save(result)
+            self._keep(x, result)
+            self.replications_run += 1
+
+    def _keep(self, x: Point, result) -> None:
+        self.evaluations[x].stats[result.replication] = result.stats
+        if result.replication >= self.keep_full_from:
+            self.full[(x, result.replication)] = result
+
+    def results(self, x: Point, numbers: list[int]):
+        """The :class:`~patientflow.results.Results` of candidate ``x`` on kept replications."""
+        return Results(self.scenario(x), self.seed, [self.full[(x, r)] for r in numbers], 0.0)
