@@ -101,7 +101,7 @@ def run(
         warnings = [str(w) for w in sc.warnings()]
     for warning in warnings:
         typer.echo(f"{warning} (warning)", err=True)
-    n = replications or sc.spec.run.replications
+    n, _seed = sc.run_defaults(replications)
     with simulation_errors(sc), progress(max_replications if precision else n) as advance:
         done = run_to_folder(sc, out or Path("reports") / scenario.stem, replications=replications, seed=seed,
                              jobs=jobs, dask=dask, patients=patients, precision=precision,
@@ -145,7 +145,7 @@ def compare(
         name = sc.name if sc.name not in loaded else f"{sc.name} ({path.name})"
         loaded[name] = sc
     first = next(iter(loaded.values()))
-    n = replications or first.spec.run.replications
+    n, _seed = first.run_defaults(replications)
     folder = out or Path("reports") / f"compare-{scenarios[0].stem}"
     with simulation_errors(first), progress(n * len(loaded)) as advance:
         comparison = run_compare(loaded, n, seed, jobs=jobs, dask=dask, on_done=advance)

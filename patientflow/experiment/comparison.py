@@ -145,8 +145,7 @@ def compare(scenarios: dict, replications: int | None = None, seed: int | None =
                             f"{names[0]}'s were used")
             sc = sc.with_changes({"run": run})
         aligned[name] = sc
-    n = replications if replications is not None else first.spec.run.replications
-    seed = seed if seed is not None else first.spec.run.seed
+    n, seed = first.run_defaults(replications, seed)
     results = {name: simulate(sc, n, seed, jobs=jobs, dask=dask, keep_patients=0, on_done=on_done)
                for name, sc in aligned.items()}
     return Comparison(names, results, warnings)

@@ -84,7 +84,7 @@ def simulate_to_precision(scenario, precision: float, seed: int | None = None, *
 
     if not 0 < precision < 1:
         raise ValueError("precision is a fraction of the mean, e.g. 0.05")
-    seed = seed if seed is not None else scenario.spec.run.seed
+    _n, seed = scenario.run_defaults(None, seed)
     rows = summary_rows(scenario.model)
     started = time.perf_counter()
     results = []

@@ -177,13 +177,12 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     """Run ``replications`` (default: the scenario's) with ``seed`` (default: the scenario's).
 
     ``jobs`` local processes (0: all cores) or a Dask cluster (``dask="local"`` or a scheduler
-    address). With a ``store`` (see :mod:`patientflow.store`) finished replications are kept on
+    address). With a ``store`` (see :mod:`patientflow.experiment.store`) finished replications are kept on
     disk and reused; with ``patients`` too, every replication's patient log is written there."""
-    run = scenario.spec.run
-    n = replications if replications is not None else run.replications
+    n, seed = scenario.run_defaults(replications, seed)
     if n < 1:
         raise ValueError("replications must be at least 1")
-    return run_numbers(scenario, list(range(n)), seed if seed is not None else run.seed, jobs=jobs, dask=dask,
+    return run_numbers(scenario, list(range(n)), seed, jobs=jobs, dask=dask,
                        keep_patients=keep_patients, store=store, patients=patients, on_done=on_done)
 
 

@@ -78,5 +78,5 @@ def settings_for(scenario, *, vary=None, constraints=None, budget=None, confiden
                     budget if budget is not None else spec.budget,
                     max_evaluations if max_evaluations is not None else spec.max_evaluations,
                     spec.first_replications, spec.max_replications, spec.confirm_replications,
-                    seed if seed is not None else scenario.spec.run.seed,
+                    scenario.run_defaults(None, seed)[1],
                     keep_met if keep_met is not None else spec.keep_met)

@@ -53,9 +53,7 @@ def run_to_folder(scenario, folder: str | Path, *, replications: int | None = No
     and the report; ``on_message`` hears what the run finds in the folder, ``on_done`` each
     replication as it finishes."""
     folder = Path(folder)
-    run = scenario.spec.run
-    n = replications or run.replications
-    seed = seed if seed is not None else run.seed
+    n, seed = scenario.run_defaults(replications, seed)
     ident = output.identity(scenario, seed)
     if output.prepare_folder(folder, ident):
         on_message(f"{folder} held results of another scenario or seed; they were removed.")

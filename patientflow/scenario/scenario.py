@@ -81,6 +81,12 @@ class Scenario:
         ``"pathways.ed.triage.takes"``. A problem is reported as ``<with_changes>: key: message``."""
         return Scenario(apply_changes(self._located, changes))
 
+    def run_defaults(self, replications: int | None = None, seed: int | None = None) -> tuple[int, int]:
+        """The replications and the seed a run uses: those given, else the scenario's ``run:``."""
+        run = self.spec.run
+        return (replications if replications is not None else run.replications,
+                seed if seed is not None else run.seed)
+
     def warnings(self) -> list[Problem]:
         """Things that will run but are probably not what the planner meant."""
         from .checks import scenario_warnings
