@@ -101,6 +101,32 @@ def mapping_path(log: Path, columns: Path | None) -> Path | None:
 
 def read_mapping(path: Path) -> LogMapping:
     """Read a mapping file; every problem located as ``file:line: key: message``."""
+    tree = _load_tree(path)
+    lines = _lines(tree)
+    problems: list[Problem] = []
+
+    def bad(key: tuple, message: str) -> None:
+        problems.append(Problem(str(path), lines.get(key, 1), ".".join(map(str, key)), message))
+
+    out = LogMapping(file=path, lines=lines)
+    _check_keys(tree, bad)
+    _read_names(tree, out, bad)
+    if tree.get("scenario") is not None:
+        out.scenario = path.parent / str(tree["scenario"])
+    fmt = tree.get("format", "wide")
+    if fmt not in ("wide", "long"):
+        bad(("format",), f"format is wide (one row per patient) or long (one row per event), got {fmt!r}")
+    out.long = fmt == "long"
+    _read_sections(tree, out, bad)
+    _read_values(tree, out, bad)
+    _read_long(tree, out, bad)
+    if problems:
+        raise EventLogError(problems)
+    return out
+
+
+def _load_tree(path: Path):
+    """The mapping file's YAML, which must be a mapping of keys."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
@@ -114,29 +140,29 @@ def read_mapping(path: Path) -> LogMapping:
         raise EventLogError([Problem(name, mark.line + 1 if mark else 1, "yaml", str(getattr(exc, "problem", exc)))]) from None
     if not isinstance(tree, dict):
         raise EventLogError([Problem(name, 1, "file", "a mapping file is a mapping of keys such as patient, events, attributes")])
-    lines = _lines(tree)
-    problems: list[Problem] = []
+    return tree
 
-    def bad(key: tuple, message: str) -> None:
-        problems.append(Problem(name, lines.get(key, 1), ".".join(map(str, key)), message))
 
-    out = LogMapping(file=path, lines=lines)
-    for key, value in tree.items():
+def _check_keys(tree, bad) -> None:
+    """Keys a mapping file does not have (a typo, most likely)."""
+    for key in tree:
         if key not in KEYS:
             close = get_close_matches(str(key), KEYS, n=1)
             bad((key,), f"unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(KEYS)}"))
+
+
+def _read_names(tree, out: LogMapping, bad) -> None:
+    """The single columns: patient, stream, outcome (and the time format)."""
     for key in ("patient", "stream", "outcome", "time_format"):
         if tree.get(key) is not None:
             if not isinstance(tree[key], (str, int)) or isinstance(tree[key], bool):
                 bad((key,), f"expected a column name, got {tree[key]!r}")
             else:
                 setattr(out, key, str(tree[key]))
-    if tree.get("scenario") is not None:
-        out.scenario = path.parent / str(tree["scenario"])
-    fmt = tree.get("format", "wide")
-    if fmt not in ("wide", "long"):
-        bad(("format",), f"format is wide (one row per patient) or long (one row per event), got {fmt!r}")
-    out.long = fmt == "long"
+
+
+def _read_sections(tree, out: LogMapping, bad) -> None:
+    """``events`` (a column, or a list of them, per event) and ``attributes`` (a column each)."""
     for section in ("events", "attributes"):
         value = tree.get(section) or {}
         if not isinstance(value, dict):
@@ -149,20 +175,25 @@ def read_mapping(path: Path) -> LogMapping:
                 (out.events if section == "events" else out.attributes)[str(k)] = [str(v)] if section == "events" else str(v)
             else:
                 bad((section, str(k)), f"expected a column name{' or a list of them' if section == 'events' else ''}, got {v!r}")
+
+
+def _read_values(tree, out: LogMapping, bad) -> None:
+    """``values``: per attribute (or stream, outcome), log values in the scenario's words."""
     values = tree.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
         bad(("values",), "expected, for each attribute, log values and the scenario's: {mode: {Walk-in: walk_in}}")
     else:
         out.values = {str(k): {_text(a): _text(b) for a, b in v.items()} for k, v in values.items()}
+
+
+def _read_long(tree, out: LogMapping, bad) -> None:
+    """A long log's event and time columns."""
     long = tree.get("long") or {}
     if out.long:
         if not isinstance(long, dict) or not {"event", "time"} <= set(long):
             bad(("long",), "a long log names its event and time columns: long: {event: activity, time: timestamp}")
         else:
             out.event_column, out.time_column = str(long["event"]), str(long["time"])
-    if problems:
-        raise EventLogError(problems)
-    return out
 
 
 def default_mapping(model, columns: list[str]) -> LogMapping:

@@ -3,7 +3,7 @@
 An event log is a CSV or Parquet file with one row per patient (or, ``format: long``, one row per
 event) holding the times the service recorded — call received, answered, ambulance at scene, ED
 arrival, triage, seen by a clinician, left — and attributes such as acuity or call category.
-:mod:`patientflow.logmapping` says which column is which scenario event or attribute.
+:mod:`.mapping` says which column is which scenario event or attribute.
 
 Times are ISO 8601 date-times (or ``time_format``), or numbers of minutes. Date-times are turned
 into minutes since the Monday 00:00 of the first arrival's week, the scenario clock's time 0, so
@@ -44,6 +44,12 @@ file's first data row, as a spreadsheet numbers it; row 1 of a Parquet file is i
   a patient on several rows that differ, no patient id, a stream the scenario does not know or
   cannot be told, an outcome that cannot be told from the times; in a long log also rows of
   events the mapping does not name, and copies of a row.
+
+This module reads the file and assembles the patients; the steps are their own modules:
+:mod:`.times` (times parsed and put on the clock), :mod:`.long` (a long log gathered into one row
+per patient), :mod:`.labels` (attribute, outcome and stream values), :mod:`.order` (times out of
+order), :mod:`.exclusions` (the bookkeeping of what is left out) and :mod:`.inference` (outcomes,
+branches and times told from the pathway).
 """
 
 from __future__ import annotations
@@ -55,11 +61,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem
+from .exclusions import Exclusions
+from .labels import INSIDE, attribute_values, fill_fixed_attributes, tell_streams
 from .mapping import EventLogError, LogMapping, check_mapping, default_mapping, mapping_path, read_mapping
-from ..clock import DAY, MINUTES_PER_WEEK
+from .order import leave_out_disorder
+from .times import coalesce, parse_times, to_minutes, wide_times
+from ..clock import DAY
 
-INSIDE = "inside"
-_TOLERANCE = 1e-6  # minutes
+# parse_times, INSIDE and EventLogError are also read from here, where they were first defined
+__all__ = ["EventLog", "EventLogError", "INSIDE", "parse_times", "read_event_log", "scenario_for"]
 
 
 @dataclass
@@ -163,382 +173,123 @@ class _Reader:
     def __init__(self, path: Path, frame, first: int, mapping: LogMapping, scenario):
         self.path, self.frame, self.first, self.mapping = path, frame, first, mapping
         self.scenario, self.model = scenario, scenario.model
-        self.problems: list[tuple[int, str, str]] = []  # (row number, column, message): patients and rows not used
-        self.blanks: list[tuple[int, int, str, str]] = []  # (position, row, column, message): fields left out
-        self.excluded: set[int] = set()  # rows not used at all
-        self.dropped: set[int] = set()  # positions (in the wide frame) of patients not used
         self.notes: list[str] = []
+        self.out: Exclusions | None = None  # what is left out, once each patient's row is known
+        self.kind = "minutes"  # of the times: "datetime" or "minutes"
+        self.source: dict[str, np.ndarray] = {}  # per event: which of its columns the time came from
         self.cell_rows: dict[str, np.ndarray] = {}  # long logs: the row of each event's cell
         self.unknown: dict[str, np.ndarray] = {}  # per event: a time was recorded but is left out
+        self.given_blank: dict[str, np.ndarray] = {}  # long logs: per column, the values left out
         self.ended = None  # patients whose outcome was given but left out: they have left
 
-    def bad(self, positions, column: str, messages, rows=None) -> None:
-        """Leave out the patients at ``positions``; list each with its row and why."""
-        positions = np.asarray(positions, dtype=int).ravel()
-        rows = self.rows[positions] if rows is None else np.asarray(rows).ravel()
-        for position, row, message in zip(positions, rows, messages):
-            self.problems.append((int(row), column, message))
-            self.excluded.add(int(row))
-            self.dropped.add(int(position))
-
-    def blank(self, positions, column: str, messages, rows=None) -> None:
-        """Leave out one field of the patients at ``positions`` (the caller sets it missing)."""
-        positions = np.asarray(positions, dtype=int).ravel()
-        rows = self.rows[positions] if rows is None else np.asarray(rows).ravel()
-        for position, row, message in zip(positions, rows, messages):
-            self.blanks.append((int(position), int(row), column, message))
-
-    def usable(self) -> np.ndarray:
-        mask = np.ones(len(self.rows), dtype=bool)
-        mask[list(self.dropped)] = False
-        return mask
-
     def read(self) -> EventLog:
-        import pandas as pd
-
         frame = self.frame.copy()
         frame["__row"] = np.arange(len(frame)) + self.first
         n_rows = len(frame)
-        if self.mapping.long:
-            from .long import widen
-            frame, problems, self.cell_rows, self.kind, raw_times, unreadable, self.given_blank = widen(frame, self.mapping, parse_times)
-            self.rows = frame["__row"].to_numpy()
-            where = {pid: i for i, pid in enumerate(frame[self.mapping.patient])}
-            for row, column, message, pid, drops in problems:
-                if pid is None:  # a row not used at all
-                    self.problems.append((row, column, message))
-                    self.excluded.add(row)
-                elif drops:
-                    self.bad([where[pid]], column, [message], rows=[row])
-                else:
-                    self.blank([where[pid]], column, [message], rows=[row])
-            times, self.source, self.unknown = _coalesce(raw_times, self.mapping.events, len(frame), unreadable)
-        else:
-            self.rows = frame["__row"].to_numpy()
-            self.given_blank = {}
-            times = self._times(frame)
-        values = self._values(frame)
+        frame, times = self._long_times(frame) if self.mapping.long else self._wide_times(frame)
+        values, self.ended = attribute_values(frame, self.model, self.mapping, self.given_blank, self.out)
         self._duplicates(frame)
-        missing = np.flatnonzero(np.isnan(times["arrived"]) & self.usable())
-        self.bad(missing, "/".join(self.mapping.events["arrived"]), ["no arrival time: a patient is counted from its first contact"] * len(missing))
-        origin = self._to_minutes(times)
-        self._order(frame, times)
-        streams = self._streams(values)
-        usable = self.usable()
-        data = {"row": self.rows[usable], "patient": frame[self.mapping.patient].astype("string").to_numpy()[usable],
-                "stream": np.asarray(streams, dtype=object)[usable]}
-        for attr in self.model.attributes:
-            data[attr] = values[attr][usable]
-        for event in self.model.events:
-            data[event] = times[event][usable] if event in times else np.full(int(usable.sum()), np.nan)
-        from .inference import fill_along_paths, infer_branches, infer_outcomes, labels_column
-        patients = pd.DataFrame(data)
-        for column in ("stream", *self.model.attributes):
-            patients[column] = labels_column(data[column], patients.index)
-        self._fill_fixed_attributes(patients)
-        unknown = np.column_stack([self.unknown.get(e, np.zeros(len(self.rows), dtype=bool))[usable] for e in self.model.events])
-        ended = unknown[:, self.model.event("left")] | (self.ended[usable] if self.ended is not None else False)
-        given = values.get("__outcome")
-        told = infer_outcomes(self.model, patients, given[usable] if given is not None else None, set(self.mapping.events),
-                              unknown=unknown, ended=ended)
-        positions = np.flatnonzero(usable)
-        for i, message in told:
-            self.bad([positions[i]], self.mapping.outcome or "outcome", [message])
-        self.notes.extend(infer_branches(self.model, patients, set(self.mapping.attributes), unknown=unknown))
-        keep = np.isin(positions, list(self.usable().nonzero()[0]))
+        self._need_arrival(times)
+        origin = to_minutes(times, self.out.usable(), self.kind)
+        leave_out_disorder(self.model, self.mapping, frame, times, self.source, self.unknown, self.cell_rows, self.out)
+        streams = tell_streams(self.model, self.mapping, values, self.out)
+        usable = self.out.usable()
+        patients = self._patients(frame, times, values, streams, usable)
+        unknown = np.column_stack([self.unknown.get(e, np.zeros(len(self.out.rows), dtype=bool))[usable]
+                                   for e in self.model.events])
+        keep = self._tell_from_pathway(patients, values, unknown, usable)
         patients = patients[keep].reset_index(drop=True)
+        from .inference import fill_along_paths
         self.notes.append(fill_along_paths(self.model, patients, unknown=unknown[keep]))
-        recorded = patients[[e for e in self.model.events if e in times]].to_numpy(dtype=float)
-        end = float(np.nanmax(recorded)) if recorded.size and not np.all(np.isnan(recorded)) else 0.0
-        used = self.usable()
-        blanked = [(row, column, message) for position, row, column, message in self.blanks if used[position]]
-        self.excluded.update(row for position, row, _, _ in self.blanks if not used[position])
-        every = [*self.problems, *((row, column, message) for _, row, column, message in self.blanks)]
-        exclusions = [Problem(str(self.path), row, column, message) for row, column, message in sorted(every)]
-        return EventLog(self.path, self.scenario, self.mapping, patients, exclusions, sorted(self.excluded), n_rows, origin,
-                        end, self.notes, [Problem(str(self.path), *p) for p in sorted(blanked)],
-                        unknown[keep] & np.isnan(patients[self.model.events].to_numpy(dtype=float)))
+        return self._event_log(patients, times, unknown[keep], n_rows, origin)
 
-    # times ----------------------------------------------------------------------------
-    def _times(self, frame) -> dict[str, np.ndarray]:
-        parsed: dict[str, np.ndarray] = {}
-        unreadable: dict[str, np.ndarray] = {}
-        kinds = {}
-        hint = ("expected a time such as 2025-01-06 08:14:00; set time_format: in the mapping for another format"
-                if not self.mapping.time_format else f"expected a time in the format {self.mapping.time_format!r}")
-        for column in dict.fromkeys(c for columns in self.mapping.events.values() for c in columns):
-            values, bad, kind = parse_times(frame[column], self.mapping.time_format)
-            parsed[column], unreadable[column] = values, bad
-            if kind:
-                kinds[column] = kind
-            where = np.flatnonzero(bad)
-            self.blank(where, column, [f"{text!r} is not a time ({hint}); this time is left out" for text in frame[column].iloc[where]])
-        if len(set(kinds.values())) > 1:
-            dates = [c for c, k in kinds.items() if k == "datetime"]
-            numbers = [c for c, k in kinds.items() if k == "minutes"]
-            raise EventLogError([Problem(str(self.path), 1, numbers[0], f"holds numbers while {dates[0]} holds date-times: "
-                                         "give every time the same way")])
-        self.kind = next(iter(kinds.values()), "minutes")
-        times, self.source, self.unknown = _coalesce(parsed, self.mapping.events, len(frame), unreadable)
-        return times
+    # steps ----------------------------------------------------------------------------
+    def _wide_times(self, frame):
+        """One row per patient: the frame as it is, and the times of its event columns."""
+        self.out = Exclusions(frame["__row"].to_numpy())
+        times, self.source, self.unknown, self.kind = wide_times(self.path, frame, self.mapping, self.out)
+        return frame, times
 
-    def _to_minutes(self, times: dict[str, np.ndarray]):
-        """Minutes since minute 0, the Monday 00:00 of the first arrival's week (in place); the
-        Timestamp of minute 0 for date-times. Date-times are shifted in whole seconds before they
-        become minutes, so a time to the second stays exact to ~1e-11 minutes."""
-        import pandas as pd
-        arrived = times["arrived"][self.usable()]
-        if not arrived.size or np.all(np.isnan(arrived)):
-            if self.kind == "datetime":
-                for e in times:
-                    times[e] = times[e] / 60.0
-            return None
-        first = float(np.nanmin(arrived))
-        if self.kind == "datetime":
-            stamp = pd.Timestamp(first, unit="s")
-            origin = stamp.normalize() - pd.Timedelta(days=stamp.weekday())
-            shift = (origin - pd.Timestamp(0)) / pd.Timedelta(seconds=1)
-            for e in times:
-                times[e] = (times[e] - shift) / 60.0
-            return origin
-        shift = float(np.floor(first / MINUTES_PER_WEEK) * MINUTES_PER_WEEK)
-        for e in times:
-            times[e] = times[e] - shift
-        return None
-
-    # values ---------------------------------------------------------------------------
-    def _values(self, frame) -> dict[str, np.ndarray]:
-        """Attribute labels per row (None when not given, or not known); the outcome and stream
-        when mapped."""
-        out = {}
-        known = {a: v for a, v in zip(self.model.attributes, self.model.values)}
-        for attr in self.model.attributes:
-            column = self.mapping.attributes.get(attr)
-            out[attr] = self._labels(frame, column, attr, known[attr]) if column else np.full(len(frame), None, dtype=object)
-        if self.mapping.outcome:
-            self.ended = np.asarray(self.given_blank.get(self.mapping.outcome, np.zeros(len(frame), dtype=bool))).copy()
-            out["__outcome"] = self._labels(frame, self.mapping.outcome, "outcome", [*self.model.outcomes, INSIDE])
-        if self.mapping.stream:
-            out["__stream"] = self._labels(frame, self.mapping.stream, "stream", [s.name for s in self.model.streams])
-        return out
-
-    def _labels(self, frame, column: str, name: str, known: list[str]) -> np.ndarray:
-        """The labels of ``column`` in the scenario's words. An unknown stream leaves the patient
-        out (it decides the pathway); an unknown attribute or outcome is left out (None)."""
-        table = self.mapping.values.get(name, {})
-        raw = frame[column].astype("string").str.strip().fillna("").tolist()
-        labels = np.full(len(frame), None, dtype=object)
-        for i, text in enumerate(raw):
-            if text in ("", "nan", "<NA>"):
-                continue
-            text = _number_text(text)
-            labels[i] = table.get(text, text)
-        unknown = np.flatnonzero([v is not None and v not in known for v in labels])
-        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-        messages = [f"{name} {raw[i]!r} is not one the scenario knows ({shown}); translate it under values: {name}: in the mapping"
-                    for i in unknown]
-        if name == "stream":
-            self.bad(unknown, column, messages)
-        else:
-            self.blank(unknown, column, [m + "; this value is left out" for m in messages])
-            labels[unknown] = None
-            if name == "outcome":
-                self.ended[unknown] = True
-        return labels
+    def _long_times(self, frame):
+        """One row per event: the rows gathered into one per patient (listing what cannot be
+        used), and each patient's times."""
+        from .long import widen
+        widened = widen(frame, self.mapping)
+        frame = widened.frame
+        self.cell_rows, self.kind, self.given_blank = widened.cell_rows, widened.kind, widened.given_blank
+        self.out = Exclusions(frame["__row"].to_numpy())
+        where = {pid: i for i, pid in enumerate(frame[self.mapping.patient])}
+        for row, column, message, pid, drops in widened.problems:
+            if pid is None:  # a row not used at all
+                self.out.row_unused(row, column, message)
+            elif drops:
+                self.out.bad([where[pid]], column, [message], rows=[row])
+            else:
+                self.out.blank([where[pid]], column, [message], rows=[row])
+        times, self.source, self.unknown = coalesce(widened.times, self.mapping.events, len(frame), widened.unreadable)
+        return frame, times
 
     def _duplicates(self, frame) -> None:
         """A patient on several rows is used once when the rows are exact copies, else not at all."""
         ids = frame[self.mapping.patient].astype("string").str.strip().fillna("")
         blank = np.flatnonzero((ids == "").to_numpy())
-        self.bad(blank, self.mapping.patient, ["no patient id"] * len(blank))
+        self.out.bad(blank, self.mapping.patient, ["no patient id"] * len(blank))
         dup = (ids.duplicated(keep=False) & (ids != "")).to_numpy()
         if not dup.any():
             return
         content = frame.drop(columns=["__row"]).astype("string").fillna("")
         for pid, group in frame[dup].groupby(ids[dup], sort=False):
             positions = [frame.index.get_loc(i) for i in group.index]
-            rows = self.rows[positions]
+            rows = self.out.rows[positions]
             if len(content.loc[group.index].drop_duplicates()) == 1:
-                self.bad(positions[1:], self.mapping.patient,
-                         [f"patient {pid!r} again: a copy of row {rows[0]}, which is used"] * (len(rows) - 1))
+                self.out.bad(positions[1:], self.mapping.patient,
+                             [f"patient {pid!r} again: a copy of row {rows[0]}, which is used"] * (len(rows) - 1))
             else:
                 listed = ", ".join(map(str, rows))
-                self.bad(positions, self.mapping.patient, [f"patient {pid!r} is on rows {listed} with different values: "
-                                                           "which is right cannot be told, so none is used"] * len(rows))
+                self.out.bad(positions, self.mapping.patient, [f"patient {pid!r} is on rows {listed} with different values: "
+                                                               "which is right cannot be told, so none is used"] * len(rows))
 
-    # order ----------------------------------------------------------------------------
-    def _order_rules(self, minutes) -> list[tuple[str, str, str]]:
-        """(earlier, later, why): the pairs of events whose times must come in that order."""
-        model = self.model
-        rules = [("arrived", e, "nothing happens before the first contact") for e in minutes if e != "arrived"]
-        for s in model.steps:
-            names = [model.events[i] for i in (s.queued, s.start, s.end)]
-            for a, b in zip(names, names[1:]):
-                if a in minutes and b in minutes:
-                    rules.append((a, b, "a step is queued for, started, then ended"))
-        for i, s in enumerate(model.steps):
-            last_i = next((model.events[e] for e in (s.end, s.start, s.queued) if model.events[e] in minutes), None)
-            for j in sorted(model.reachable_steps[i] - {i}):
-                t = model.steps[j]
-                first_j = next((model.events[e] for e in (t.queued, t.start, t.end) if model.events[e] in minutes), None)
-                if first_j and last_i:
-                    rules.append((last_i, first_j, f"step {t.name} comes after step {s.name}"))
-        if "left" in minutes:
-            rules.extend((e, "left", "a patient leaves last") for e in minutes if e not in ("left", "arrived"))
-        return rules
+    def _need_arrival(self, times) -> None:
+        """A patient is counted from its first contact: one without an arrival time is not used."""
+        missing = np.flatnonzero(np.isnan(times["arrived"]) & self.out.usable())
+        self.out.bad(missing, "/".join(self.mapping.events["arrived"]),
+                     ["no arrival time: a patient is counted from its first contact"] * len(missing))
 
-    def _order(self, frame, minutes) -> None:
-        """Times out of order along the pathway: the most suspect left out, until the rest are in
-        order (see the module's docstring)."""
-        columns = {c for cs in self.mapping.events.values() for c in cs}
-        text = None if self.mapping.long else {c: frame[c].astype("string").fillna("").to_numpy() for c in columns}
-        rules = self._order_rules(minutes)
-        with np.errstate(invalid="ignore"):
-            broken = np.zeros(len(self.rows), dtype=bool)
-            for a, b, _ in rules:
-                broken |= minutes[b] < minutes[a] - _TOLERANCE
-        for i in np.flatnonzero(broken & self.usable()):
-            self._settle(i, rules, minutes, text)
-
-    def _settle(self, i: int, rules, minutes, text) -> None:
-        """Leave out patient ``i``'s most suspect times (cells) until the rest are in order."""
-        def cell(event: str) -> str:
-            return self.mapping.events[event][self.source[event][i]]
-
-        def shown(event: str) -> str:
-            return self._shown(minutes[event][i], text, cell(event), i)
-
-        while True:
-            pairs = {}  # one rule per pair of cells: a column serving two events is one time
-            for a, b, why in rules:
-                if minutes[b][i] < minutes[a][i] - _TOLERANCE and cell(a) != cell(b):
-                    pairs.setdefault((cell(a), cell(b)), (a, b, why))
-            broken = list(pairs.values())
-            if not broken:
-                return
-            count: dict[str, int] = {}
-            for a, b, _ in broken:
-                for c in (cell(a), cell(b)):
-                    count[c] = count.get(c, 0) + 1
-            top = max(count.values())
-            suspects = [c for c, k in count.items() if k == top]
-            arrival = cell("arrived")
-            if len(suspects) > 1 and arrival in suspects:
-                suspects.remove(arrival)
-            for c in suspects:
-                mine = [(a, b, why) for a, b, why in broken if c in (cell(a), cell(b))]
-                a, b, why = mine[0]
-                said = (f"{b} {shown(b)} is before {a} {shown(a)}" if cell(b) == c else f"{a} {shown(a)} is after {b} {shown(b)}")
-                more = f" (and out of order with {len(mine) - 1} more of the patient's times)" if len(mine) > 1 else ""
-                row = self.cell_rows[c][i] if self.mapping.long else self.rows[i]
-                if c == arrival:
-                    self.bad([i], c, [f"{said}: {why}{more}; no arrival time fits the others, so the patient is not used"], rows=[row])
-                    return
-                self.blank([i], c, [f"{said}: {why}{more}; this time is left out"], rows=[row])
-            for c in suspects:
-                for event in minutes:
-                    if not np.isnan(minutes[event][i]) and cell(event) == c:
-                        minutes[event][i] = np.nan
-                        self.unknown[event][i] = True
-
-    @staticmethod
-    def _shown(value: float, text, column: str, i: int) -> str:
-        return f"({text[column][i]})" if text is not None else f"(minute {value:,.1f})"
-
-    # streams and attributes ------------------------------------------------------------
-    def _streams(self, values) -> list:
-        """Each patient's arrival stream: the stream column, or the one stream whose ``set:``
-        attributes the patient has."""
-        model = self.model
-        names = [s.name for s in model.streams]
-        given = values.get("__stream")
-        out: list = [None] * len(self.rows)
-        for i in np.flatnonzero(self.usable()):
-            if given is not None and given[i] is not None:
-                out[i] = given[i]
-                continue
-            fits = names if len(names) == 1 else [s.name for s in model.streams if s.fixed_attributes and all(
-                values[model.attributes[a]][i] == model.values[a][code] for a, code in s.fixed_attributes)]
-            if len(fits) == 1:
-                out[i] = fits[0]
-                continue
-            setting = [model.attributes[a] for s in model.streams for a, _ in s.fixed_attributes]
-            column = self.mapping.stream or next((self.mapping.attributes[a] for a in setting if a in self.mapping.attributes),
-                                                 self.mapping.patient)
-            self.bad([i], column, [f"cannot tell the arrival stream ({', '.join(names)}): map a stream column"
-                                   + (f", or {' / '.join(dict.fromkeys(setting))}, which the streams set" if setting else "")])
-        return out
-
-    def _fill_fixed_attributes(self, patients) -> None:
-        """Attributes a stream sets (``set: {mode: walk_in}``) that the log leaves out."""
+    def _patients(self, frame, times, values, streams, usable):
+        """The usable patients as a DataFrame: row, patient, stream, attributes, event times."""
+        import pandas as pd
         from .inference import labels_column
-        for s in self.model.streams:
-            mine = (patients["stream"] == s.name).to_numpy()
-            for a, code in s.fixed_attributes:
-                name = self.model.attributes[a]
-                column = patients[name].to_numpy(dtype=object).copy()
-                column[mine & np.array([v is None for v in column], dtype=bool)] = self.model.values[a][code]
-                patients[name] = labels_column(column, patients.index)
 
+        data = {"row": self.out.rows[usable], "patient": frame[self.mapping.patient].astype("string").to_numpy()[usable],
+                "stream": np.asarray(streams, dtype=object)[usable]}
+        for attr in self.model.attributes:
+            data[attr] = values[attr][usable]
+        for event in self.model.events:
+            data[event] = times[event][usable] if event in times else np.full(int(usable.sum()), np.nan)
+        patients = pd.DataFrame(data)
+        for column in ("stream", *self.model.attributes):
+            patients[column] = labels_column(data[column], patients.index)
+        fill_fixed_attributes(self.model, patients)
+        return patients
 
-def parse_times(series, time_format: str | None = None):
-    """A column of times as floats — seconds since 1970 for date-times, or minutes for numbers —
-    with the mask of cells that do not parse and the kind found ("datetime", "minutes" or None)."""
-    import pandas as pd
+    def _tell_from_pathway(self, patients, values, unknown, usable) -> np.ndarray:
+        """Outcomes and branches told from the times (leaving out a patient whose outcome cannot
+        be told); the mask of ``patients`` still used."""
+        from .inference import infer_branches, infer_outcomes
+        ended = unknown[:, self.model.event("left")] | (self.ended[usable] if self.ended is not None else False)
+        given = values.get("__outcome")
+        told = infer_outcomes(self.model, patients, given[usable] if given is not None else None, set(self.mapping.events),
+                              unknown=unknown, ended=ended)
+        positions = np.flatnonzero(usable)
+        for i, message in told:
+            self.out.bad([positions[i]], self.mapping.outcome or "outcome", [message])
+        self.notes.extend(infer_branches(self.model, patients, set(self.mapping.attributes), unknown=unknown))
+        return np.isin(positions, list(self.out.usable().nonzero()[0]))
 
-    if pd.api.types.is_datetime64_any_dtype(series):
-        stamps = series.dt.tz_convert(None) if getattr(series.dt, "tz", None) is not None else series
-        seconds = ((stamps - pd.Timestamp(0)) / pd.Timedelta(seconds=1)).to_numpy(dtype=float, na_value=np.nan)
-        return seconds, np.zeros(len(series), dtype=bool), "datetime"
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        return values, np.zeros(len(series), dtype=bool), "minutes" if np.isfinite(values).any() else None
-    text = series.astype("string").str.strip()
-    blank = (text.isna() | (text == "") | (text == "nan") | (text == "NaT")).to_numpy()
-    if blank.all():
-        return np.full(len(series), np.nan), np.zeros(len(series), dtype=bool), None
-    numbers = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    if np.all(np.isfinite(numbers) | blank):
-        return numbers, np.zeros(len(series), dtype=bool), "minutes"
-    try:
-        stamps = pd.to_datetime(text.where(~blank), format=time_format or "ISO8601", errors="coerce")
-    except ValueError:  # offsets that differ (a clock change): all to UTC
-        stamps = pd.to_datetime(text.where(~blank), format=time_format or "ISO8601", errors="coerce", utc=True)
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert(None)
-    seconds = ((stamps - pd.Timestamp(0)) / pd.Timedelta(seconds=1)).to_numpy(dtype=float, na_value=np.nan)
-    bad = ~blank & np.isnan(seconds)
-    return seconds, bad, "datetime"
-
-
-def _coalesce(parsed: dict[str, np.ndarray], events: dict[str, list[str]], n: int, unreadable: dict[str, np.ndarray] | None = None):
-    """Each event's times from the first of its columns holding one, which column that was, and
-    where the event's time is unknown: the first column holding anything held what is not a time
-    (the next column is not used instead: it would give the event another event's time)."""
-    unreadable = unreadable or {}
-    times, source, unknown = {}, {}, {}
-    for event, columns in events.items():
-        value = np.full(n, np.nan)
-        which = np.zeros(n, dtype=int)
-        lost = np.zeros(n, dtype=bool)
-        for k, column in enumerate(columns):
-            if column not in parsed:
-                continue
-            open_ = np.isnan(value) & ~lost
-            fill = open_ & ~np.isnan(parsed[column])
-            value[fill] = parsed[column][fill]
-            which[fill] = k
-            bad = open_ & unreadable.get(column, np.zeros(n, dtype=bool))
-            lost |= bad
-            which[bad] = k
-        times[event], source[event], unknown[event] = value, which, lost
-    return times, source, unknown
-
-
-def _number_text(text: str) -> str:
-    """``1.0`` and ``1`` are the same label (Parquet keeps numbers as floats)."""
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return str(int(value)) if value.is_integer() and "." in text else text
+    def _event_log(self, patients, times, unknown, n_rows: int, origin) -> EventLog:
+        """The log read: the patients used, with everything left out listed."""
+        recorded = patients[[e for e in self.model.events if e in times]].to_numpy(dtype=float)
+        end = float(np.nanmax(recorded)) if recorded.size and not np.all(np.isnan(recorded)) else 0.0
+        exclusions, excluded_rows, blanked = self.out.listed(self.path)
+        return EventLog(self.path, self.scenario, self.mapping, patients, exclusions, excluded_rows, n_rows, origin,
+                        end, self.notes, blanked, unknown & np.isnan(patients[self.model.events].to_numpy(dtype=float)))
