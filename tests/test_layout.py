@@ -136,3 +136,20 @@ def test_the_engine_imports_neither_pydantic_nor_pandas():
             "print(sorted(m for m in ('pydantic', 'pandas', 'scipy', 'plotly') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+HOT_LOOP = {("patientflow/engine/replication.py", "_patient")}  # the engine's per-patient loop stays whole
+
+
+def test_modules_and_functions_fit_on_a_page_or_a_screen():
+    long_modules, long_functions = [], []
+    for path in PACKAGE.rglob("*.py"):
+        name = str(path.relative_to(PACKAGE.parent))
+        text = path.read_text()
+        if text.count("\n") > 400:
+            long_modules.append(name)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (name, node.name) not in HOT_LOOP:
+                if node.end_lineno - node.lineno + 1 > 60:
+                    long_functions.append(f"{name}:{node.lineno} {node.name}")
+    assert long_modules == [] and long_functions == []

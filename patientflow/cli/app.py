@@ -275,7 +275,7 @@ class simulation_errors:
         if isinstance(exc, SimulationError):
             step = exc.step
             position = next(i for i, item in enumerate(self.sc.spec.pathways[step.pathway]) if step.name in item)
-            fail([self.sc._located.problem(("pathways", step.pathway, position, step.name), str(exc))])
+            fail([self.sc.problem(("pathways", step.pathway, position, step.name), str(exc))])
         return False
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..scenario.schema import parse_shift
-from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
+from ..scenario.roster import block_hours
+from ..clock import HOURS_PER_WEEK
 
 @dataclass(frozen=True)
 class Dimension:
@@ -35,13 +35,6 @@ class Dimension:
     @property
     def label(self) -> str:
         return self.resource if self.block is None else f"{self.resource} {self.block}"
-
-
-def block_hours(text: str) -> float:
-    """Hours in a week covered by one roster block, e.g. ``"mon-fri 08:00-10:00"`` → 10."""
-    shift = parse_shift((text, 1))
-    minutes = shift.end - shift.start + (MINUTES_PER_DAY if shift.end <= shift.start else 0)  # as the engine rosters it
-    return len(shift.days) * minutes / 60
 
 
 class SearchSpace:

@@ -1,9 +1,11 @@
 """The pages: every report as one self-contained HTML file, and every figure as a plotly Figure.
 
-:mod:`.pages` writes the wait-time report and the comparison; :mod:`.figures` draws the report's
-pictures (also ``res.plot`` in a notebook); :mod:`.actual_page`, :mod:`.checkfit_page` and
-:mod:`.optimisation_page` word the other pages.
+:mod:`.frame` is what every page shares (head, style, cells); :mod:`.pages` writes the wait-time
+report; :mod:`.figures` draws its pictures (also ``res.plot`` in a notebook);
+:mod:`.comparison_page`, :mod:`.actual_page`, :mod:`.checkfit_page` and
+:mod:`.optimisation_page` are the other pages; :mod:`.run_folder` is the recipe of
+``patientflow run`` (``pf.run_to_folder``): a run and every file it writes.
 
-May import: moments, experiment (results), eventlog and optimiser (their results), and the leaf
+May import: moments, experiment, eventlog and optimiser (their results), scenario, and the leaf
 modules below them.
 """

@@ -51,7 +51,7 @@ def unused_warnings(scenario) -> list[Problem]:
     from .pathway_checks import used_resources
     model = scenario.model
     used = {r.index for r in used_resources(model.resources, model.steps)}
-    return [scenario._located.problem(("resources", r.name), f"no step uses {r.name!r}: it is never busy, "
+    return [scenario.problem(("resources", r.name), f"no step uses {r.name!r}: it is never busy, "
                                       "and its cost per hour still counts", severity="warning")
             for r in model.resources if r.index not in used]
 
@@ -63,7 +63,7 @@ def overload_warnings(scenario) -> list[Problem]:
     for name, (offered, rostered) in offered_load(scenario).items():
         if np.isfinite(rostered) and offered > rostered:
             made = variant_lines(scenario, name)
-            warnings.append(scenario._located.problem(
+            warnings.append(scenario.problem(
                 ("resources", name),
                 f"{name} overloaded: about {offered:,.0f} busy hours a day are offered but only {rostered:,.0f} "
                 f"staff-hours are rostered (load {offered / rostered:.0%}); queues will grow without end"
@@ -77,7 +77,7 @@ def variant_lines(scenario, resource: str) -> list[str]:
     what loads ``resource``: its count or roster, a step that takes it, or the demand
     (``variant.yaml:12 (pathways.ed.triage.takes)``)."""
     from .merging import CHANGES
-    located = scenario._located
+    located = scenario.located
     own = str(located.main)
     if all(file == own for file, _ in located.locations.values()):
         return []  # a file that extends nothing is not a variant
@@ -123,7 +123,7 @@ def expected_patients(model) -> float:
 def size_problems(scenario) -> list[Problem]:
     """Runs too big for this machine, found before they start (not after memory runs out)."""
     model = scenario.model
-    located = scenario._located
+    located = scenario.located
     problems = []
     if model.length > MAX_RUN_LENGTH:
         problems.append(located.problem(("run", "length"), f"a run of {model.length / DAY:,.0f} days is longer than "

@@ -53,6 +53,15 @@ class Scenario:
             raise ScenarioError(problems)
 
     @property
+    def located(self) -> Located:
+        """The merged tree with the file and line of every key (for locating problems)."""
+        return self._located
+
+    def problem(self, path: tuple, message: str, severity: str = "error") -> Problem:
+        """A problem located at ``path`` of the scenario: ``file:line: key: message``."""
+        return self._located.problem(path, message, severity)
+
+    @property
     def name(self) -> str:
         return self.spec.name
 
