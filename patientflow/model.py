@@ -1,6 +1,6 @@
 """The scenario as the engine reads it: every name resolved to an index.
 
-Built by :mod:`patientflow.compiling`. The engine reads only this model; it never sees a stage,
+Built by :mod:`patientflow.scenario.compiling`. The engine reads only this model; it never sees a stage,
 step or resource by its name, so everything domain-specific stays in the scenario file.
 """
 

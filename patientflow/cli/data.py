@@ -1,6 +1,6 @@
 """Commands that work from real data: ``report-actual``, ``calibrate`` and ``check-fit``.
 
-Each reads an event log onto a scenario (see :mod:`patientflow.eventlog`). A log or mapping that
+Each reads an event log onto a scenario (see :mod:`patientflow.eventlog.reader`). A log or mapping that
 cannot be read exits 2 with every problem as ``file:row: column: message``; fields and rows that
 cannot be used are listed the same way, counted, written to ``exclusions.csv`` and left out (a
 field for its patient alone; with ``--strict``, any of them exits 2 instead).

@@ -1,9 +1,9 @@
 """Actual waits: an event log measured exactly as a simulated run is.
 
-The log's patients become the engine's :class:`~patientflow.engine.Log` (numpy arrays of times,
+The log's patients become the engine's :class:`~patientflow.log.Log` (numpy arrays of times,
 attributes, streams and outcomes), so :func:`~patientflow.moments.measure` applies the same rules
 to real patients as to simulated ones, and :class:`ActualResults` — a
-:class:`~patientflow.results.Results` — feeds the same summary, figures and report.
+:class:`~patientflow.experiment.results.Results` — feeds the same summary, figures and report.
 
 What a replication is to a simulation, a *period* of the log is here: the log is cut into whole
 days or weeks (by each patient's first contact), every statistic is computed per period and then

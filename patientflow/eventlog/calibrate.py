@@ -9,7 +9,7 @@ numbers, each estimated where the base puts it and in the same shape (by the sam
 * **mixes** (a stream's ``mix``, a step's ``assign``) and **branch shares**: the shares observed
   among the patients who reached that point, by the attribute the base splits them by.
 * **step times** (``takes``) and **patience** (``gives_up_after``): the best of the candidate
-  distributions by AIC (:mod:`patientflow.fitting`), times still running at the end of the log
+  distributions by AIC (:mod:`patientflow.eventlog.fitting`), times still running at the end of the log
   (or, for patience, ended by being served) counting as censored.
 * **times of day** a step waits for (``wait_until``): the share of the step's ends in each hour.
 

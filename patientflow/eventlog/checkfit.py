@@ -4,7 +4,7 @@ The scenario is run over the same weeks the log covers, aligned to the same hour
 after a warm-up of whole weeks (the scenario's own, at least one) so that the simulated service
 is as full as the real one when the period begins — never empty. Each replication is then
 measured over exactly the log's period, by the same rules as the log itself
-(:mod:`patientflow.actual`, the whole period pooled).
+(:mod:`patientflow.eventlog.actual`, the whole period pooled).
 
 For every moment (and group) the check sets the log's mean and 90th centile (or share) against
 the simulated ones. If the scenario is right, the log is one more replication: its value should

@@ -1,6 +1,6 @@
 """Writing simulated patients as an event log, in the column layout a service's own data has.
 
-The reverse of :mod:`patientflow.eventlog`: from the patients of a run (``res.patients``, one row
+The reverse of :mod:`patientflow.eventlog.reader`: from the patients of a run (``res.patients``, one row
 per patient, times in minutes) to a CSV or Parquet file whose columns are named as operations
 data names them and whose times are date-times. It makes the synthetic logs the tests and the
 examples calibrate from; no real data is needed.

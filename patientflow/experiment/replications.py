@@ -5,7 +5,7 @@ A replication is ``(model, seed, replication number)`` and returns a small
 written to a Parquet part by the worker itself). Workers receive the compiled scenario, never a
 SimPy object. Results are gathered by replication number, never by completion order, so the
 outputs are the same for any executor and number of workers; with a
-:class:`~patientflow.store.ReplicationStore`, each finished replication is saved at once and a
+:class:`~patientflow.experiment.store.ReplicationStore`, each finished replication is saved at once and a
 rerun runs only the missing ones.
 """
 

@@ -99,5 +99,5 @@ class Evaluator:
             self.full[(x, result.replication)] = result
 
     def results(self, x: Point, numbers: list[int]):
-        """The :class:`~patientflow.results.Results` of candidate ``x`` on kept replications."""
+        """The :class:`~patientflow.experiment.results.Results` of candidate ``x`` on kept replications."""
         return Results(self.scenario(x), self.seed, [self.full[(x, r)] for r in numbers], 0.0)

@@ -67,7 +67,7 @@ def _method(results, meta: dict) -> str:
         ("statistics", "each statistic per period, then the mean across periods with a 95 % t-interval (none with one "
                        "period); patients without a time of leaving are still inside when the log ends and count as "
                        "open: misses once they have waited past a target"),
-        ("busy and queues", "from each patient's recorded times along the scenario's steps (see patientflow.occupancy); "
+        ("busy and queues", "from each patient's recorded times along the scenario's steps (see patientflow.eventlog.occupancy); "
                             "rostered staff from the scenario"),
         *[("from the pathway", note) for note in log.notes],
     ]
