@@ -14,8 +14,8 @@ from .measure import members
 
 def codes(patients, column: str, labels: list[str]) -> np.ndarray:
     """A label column as the model's codes (-1 where missing or unknown)."""
-    import pandas as pd
-    return pd.Categorical(patients[column].astype("object"), categories=labels).codes.astype(np.int64)
+    index = {label: code for code, label in enumerate(labels)}
+    return patients[column].astype("object").map(index).fillna(-1).to_numpy(dtype=np.int64)
 
 
 def moment_patients(model: Model, m: Moment, patients, done: bool = True) -> np.ndarray:
