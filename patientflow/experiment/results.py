@@ -48,8 +48,13 @@ class Results:
         self.seconds = seconds
 
     def summary(self):
-        """One row per moment × group × target tier (the columns of summary.csv)."""
-        return summary_table(self.rows, self.per_replication).copy()
+        """One row per moment × group × target tier (the columns of summary.csv); a fresh copy
+        each call, of a table computed once (a page asks for it many times)."""
+        return self._summary.copy()
+
+    @cached_property
+    def _summary(self):
+        return summary_table(self.rows, self.per_replication)
 
     @cached_property
     def patients(self):
