@@ -40,6 +40,10 @@ _UNITS = {
 _DURATION = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
+LONGEST = 1e9  # minutes (about 1,900 years): a longer duration is a slip, and would overflow the samplers
+SPREAD = (1e-6, 1e3)  # the sd ÷ mean a lognormal or gamma may have (or sd 0, a fixed value)
+
+
 class DistributionError(ValueError):
     """A duration or distribution that cannot be understood; the message says how to fix it."""
 
@@ -66,6 +70,9 @@ def parse_duration(value: object, *, allow_negative: bool = False) -> float:
         raise DistributionError(f"expected a duration such as 15min, got {value!r}")
     if not math.isfinite(minutes):
         raise DistributionError(f"duration {value!r} is not finite")
+    if abs(minutes) > LONGEST:
+        raise DistributionError(f"duration {value!r} is longer than anything a run can use "
+                                f"(at most {LONGEST:,.0f} minutes, about {LONGEST / WEEK / 52:,.0f} years)")
     if minutes < 0 and not allow_negative:
         raise DistributionError(f"duration {value!r} is negative; times cannot be negative")
     return minutes
@@ -198,8 +205,8 @@ def _named(name: str, args: list[str]) -> Distribution:
         if set(given) != {"shape", "scale"}:
             raise DistributionError(f"gamma needs shape and scale together: {example}")
         shape, scale = given["shape"], given["scale"]
-        if shape <= 0:
-            raise DistributionError("gamma shape must be positive")
+        if not math.isfinite(shape) or shape <= 0:
+            raise DistributionError("gamma shape must be a positive number")
         given = {"mean": shape * scale, "sd": math.sqrt(shape) * scale}
     unknown = set(given) - set(expected)
     if unknown:
@@ -216,6 +223,11 @@ def _named(name: str, args: list[str]) -> Distribution:
 def _check(name: str, p: tuple[float, ...], example: str) -> None:
     if name in ("exponential", "lognormal", "gamma") and p[0] <= 0:
         raise DistributionError(f"{name} mean must be positive: {example}")
+    if any(abs(v) > LONGEST for v in p):
+        raise DistributionError(f"{name} has a parameter beyond {LONGEST:,.0f} minutes: {example}")
+    if name in ("lognormal", "gamma") and p[1] > 0 and not SPREAD[0] <= p[1] / p[0] <= SPREAD[1]:
+        raise DistributionError(f"{name}'s sd must lie between a millionth of its mean and a thousand times it "
+                                f"(or be 0 for a fixed value): {example}")
     if name == "triangular" and not p[0] <= p[1] <= p[2]:
         raise DistributionError(f"triangular needs min <= mode <= max: {example}")
     if name == "uniform" and p[0] > p[1]:
@@ -230,10 +242,20 @@ def _is_number(raw: str) -> bool:
     return True
 
 
+def empirical_file(text: str) -> str | None:
+    """The file an ``empirical(...)`` value names (its one argument, when that is not a duration),
+    or None: the one rule for which values read a file, for the scenario reader and the parser."""
+    match = _CALL.match(text)
+    if not match or match.group(1).lower() != "empirical":
+        return None
+    args = [a.strip() for a in match.group(2).split(",") if a.strip()]
+    return args[0] if len(args) == 1 and not _DURATION.match(args[0]) else None
+
+
 def _empirical(args: list[str], base_dir: Path | None) -> Distribution:
-    if len(args) == 1 and args[0].lower().endswith((".csv", ".txt")):
-        path = (base_dir or Path(".")) / args[0]
-        values = read_number_column(path)
+    named = empirical_file(f"empirical({', '.join(args)})")
+    if named is not None:
+        values = read_number_column((base_dir or Path(".")) / named)
     else:
         values = [parse_duration(a) for a in args]
     if not values:
@@ -243,17 +265,20 @@ def _empirical(args: list[str], base_dir: Path | None) -> Distribution:
 
 def read_number_column(path: Path) -> list[float]:
     """The numbers of a CSV file, one a row: the only column, or the last one (so ``hour,weight``
-    files read as weights). A header line and ``#`` comments are skipped."""
-    if not path.is_file():
-        raise DistributionError(f"file not found: {path}")
+    files read as weights). A header line and ``#`` comments are skipped. A regular file of at
+    most :data:`~patientflow.files.MAX_TABLE_BYTES` is read; a message quotes at most a trimmed value."""
+    from .files import MAX_TABLE_BYTES, FileRefused, read_text, shown
+    try:
+        text = read_text(path, MAX_TABLE_BYTES)
+    except FileRefused as exc:
+        raise DistributionError(f"{Path(path).name}: {exc}") from None
     values: list[float] = []
-    with path.open(newline="") as handle:
-        for row in csv.reader(handle):
-            if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
-                continue
-            try:
-                values.append(parse_duration(row[-1] if len(row) > 1 else row[0]))
-            except DistributionError:
-                if values:
-                    raise DistributionError(f"{path}: {row!r} is not a number") from None
+    for row in csv.reader(text.splitlines()):
+        if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
+            continue
+        try:
+            values.append(parse_duration(row[-1] if len(row) > 1 else row[0]))
+        except DistributionError:
+            if values:
+                raise DistributionError(f"{Path(path).name}: {shown(row[-1])} is not a number") from None
     return values

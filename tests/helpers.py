@@ -7,6 +7,31 @@ from pathlib import Path
 
 import patientflow as pf
 
+# a call centre and a clinic: queues, patience, a branch and a roster, small enough for seconds
+CALLS = """
+name: Call centre and clinic
+run: {length: 4d, warm_up: 12h, replications: 4, seed: 11}
+demand:
+  calls: {per_day: 400, by_hour: [1,1,1,1,1,1,2,3,4,4,4,4,4,4,4,4,4,3,3,2,2,2,1,1], pathway: call,
+          mix: {urgency: {1: 0.3, 2: 0.7}}}
+resources:
+  handler: {roster: {"08:00-20:00": 2, "20:00-08:00": 1}, cost_per_hour: 20}
+  clinician: {count: 2, queue: urgency, cost_per_hour: 60}
+pathways:
+  call:
+    - answer: {use: handler, takes: exponential(3min), gives_up_after: exponential(5min)}
+    - route:
+        branch:
+          advice: {p: 0.6, then: exit advised}
+          clinic: {p: 0.4}
+    - consult: {use: clinician, takes: lognormal(mean 12min, sd 6min)}
+moments:
+  to_answer: {stage: request, from: arrived, to: answer.start, target: 90% within 2min}
+  abandoned: {stage: request, kind: share, from: arrived, outcome: abandoned, target: at most 10%}
+  to_clinician: {stage: clinic, from: consult.queued, to: consult.start, by: urgency,
+                 target: 90% within 60min, critical: true}
+"""
+
 
 def write(tmp_path: Path, text: str, name: str = "scenario.yaml") -> Path:
     path = tmp_path / name

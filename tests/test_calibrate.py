@@ -23,6 +23,7 @@ from patientflow.eventlog.reader import read_event_log
 from patientflow.eventlog.writer import event_log_frame, write_event_log
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
+EVERYWHERE = Path("/")  # these files span the temporary folder and the repository: the root widened on purpose
 SEED = 11  # chosen once
 WRONG_BASE = """
 name: A wrong first guess at Riverside
@@ -50,7 +51,7 @@ def round_trip(tmp_path_factory):
     patients = make_log.simulated_patients(EXAMPLE / "scenario.yaml", weeks=4, seed=SEED)
     write_event_log(event_log_frame(patients, make_log.LAYOUT, make_log.VALUES), folder / "log.csv")
     (folder / "wrong.yaml").write_text(WRONG_BASE.format(scenario=EXAMPLE / "scenario.yaml"))
-    log = read_event_log(folder / "log.csv", folder / "wrong.yaml", EXAMPLE / "ed_attendances.yaml")
+    log = read_event_log(folder / "log.csv", folder / "wrong.yaml", EXAMPLE / "ed_attendances.yaml", root=EVERYWHERE)
     return log, calibrate(log), pf.load_scenario(EXAMPLE / "scenario.yaml").model, folder
 
 
@@ -149,7 +150,7 @@ def test_the_calibrated_file_is_a_commented_scenario_extending_the_base(round_tr
     out = tmp_path / "scenarios" / "calibrated.yaml"
     out.parent.mkdir()
     out.write_text(calibration_text(cal, out))
-    sc = pf.load_scenario(out)
+    sc = pf.load_scenario(out, root=EVERYWHERE)
     text = out.read_text()
     assert "extends:" in text and "# 1," in text or "AIC" in text
     assert text.count("AIC") >= 10 and "KS" in text and "± " in text

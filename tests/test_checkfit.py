@@ -13,6 +13,7 @@ from patientflow.eventlog.checkfit import check_fit
 from patientflow.eventlog.reader import read_event_log
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
+EVERYWHERE = Path("/")  # these files span the temporary folder and the repository: the root widened on purpose
 LOG = EXAMPLE / "ed_attendances.csv"
 
 
@@ -25,9 +26,9 @@ def test_the_cli_round_trip_on_the_bundled_log_agrees_within_its_intervals(tmp_p
     done = cli("calibrate", LOG, "--out", calibrated)
     assert done.returncode == 0, done.stderr
     assert "walk_ins: " in done.stdout and calibrated.is_file()
-    assert cli("validate", calibrated).returncode == 0
+    assert cli("validate", calibrated, "--root", EVERYWHERE).returncode == 0
     out = tmp_path / "check"
-    done = cli("check-fit", LOG, calibrated, "--replications", 10, "--jobs", 2, "--out", out)
+    done = cli("check-fit", LOG, calibrated, "--replications", 10, "--jobs", 2, "--out", out, "--root", EVERYWHERE)
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "check_fit.csv")
     compared = table[table["agrees"].notna()]
@@ -49,7 +50,7 @@ resources:
 pathways:
   ed: {{triage: {{takes: exponential(7min)}}}}
 """)
-    cf = check_fit(read_event_log(LOG, wrong), replications=5, seed=3, jobs=2)
+    cf = check_fit(read_event_log(LOG, wrong, root=EVERYWHERE), replications=5, seed=3, jobs=2)
     bad = set(cf.disagreeing["moment"])
     assert {"arrival_to_triage", "time_to_clinician", "four_hours"} <= bad, cf.table
     assert cf.statement().startswith(f"{len(cf.disagreeing)} of {cf.compared} statistics disagree")

@@ -18,6 +18,7 @@ from patientflow.eventlog.reader import read_event_log
 from patientflow.eventlog.mapping import EventLogError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "event_log"
+EVERYWHERE = Path("/")  # these files span the temporary folder and the repository: the root widened on purpose
 
 
 def cli(*args):
@@ -86,7 +87,7 @@ def test_an_unparseable_time_is_left_out_for_that_patient_only(tmp_path):
     assert s.query("moment == 'to_triage'")["n"].iloc[0] == 4
     assert s.query("moment == 'to_doctor' and group == 'acuity=3'")["n"].iloc[0] == 1  # B: 08:45 to 09:45
     assert s.query("moment == 'door_to_door'")["n"].iloc[0] == 4
-    found = read_event_log(log)
+    found = read_event_log(log, root=EVERYWHERE)
     assert len(found.patients) == 5 and found.excluded_rows == []
     assert keys(found.blanked) == [(3, "Triage start")] and found.exclusions == found.blanked
     assert np.isnan(found.patients.set_index("patient").loc["B", "triage.start"])
@@ -202,7 +203,7 @@ def test_an_unknown_outcome_is_told_from_the_times_or_the_patient_is_left_out(tm
     frame.to_csv(log, index=False)
     mapping = (EXAMPLE / "ed_attendances.yaml").read_text().replace("scenario: scenario.yaml", f"scenario: {EXAMPLE / 'scenario.yaml'}")
     log.with_suffix(".yaml").write_text(mapping)
-    found = read_event_log(log)
+    found = read_event_log(log, root=EVERYWHERE)
     listed = [(p.line, p.key, p.message) for p in found.exclusions]
     unknown = ("outcome 'Transferred' is not one the scenario knows (completed, abandoned, advice_only, treated_at_scene, "
                "left_without_being_seen, admitted, discharged, inside); translate it under values: outcome: in the mapping; "
@@ -291,7 +292,7 @@ def test_a_long_log_one_row_per_event_reads_like_the_wide_one(tmp_path):
     wide = read_event_log(write_case(tmp_path / "wide"))
     log = write_case(tmp_path / "long", mapping=LONG_MAPPING)
     log.write_text("\n".join(long_rows(ROWS) + ["A,X-ray,2025-01-06 08:35,2,Discharged"]) + "\n")
-    found = read_event_log(log)
+    found = read_event_log(log, root=EVERYWHERE)
     assert len(found.patients) == 5
     events = ["arrived", "triage.start", "triage.end", "assessment.start", "left"]
     assert np.allclose(found.patients[events].to_numpy(float), wide.patients[events].to_numpy(float), equal_nan=True)
@@ -303,7 +304,7 @@ def test_a_long_log_event_recorded_twice_with_different_times_is_left_out(tmp_pa
     log = write_case(tmp_path, mapping=LONG_MAPPING)
     rows = long_rows(ROWS) + ["B,Triage start,2025-01-06 08:41,3,Discharged"]
     log.write_text("\n".join(rows) + "\n")
-    found = read_event_log(log)
+    found = read_event_log(log, root=EVERYWHERE)
     b = found.patients.set_index("patient").loc["B"]
     assert np.isnan(b["triage.start"]) and not np.isnan(b["triage.end"])
     assert [(p.line, p.message) for p in found.blanked] == [
@@ -319,7 +320,7 @@ def test_a_long_log_time_that_does_not_parse_is_left_out_for_that_event(tmp_path
     rows[at] = "B,Seen by doctor,quarter to ten,3,Discharged"
     rows.append("F,Arrived,soon,3,")  # an arrival that does not parse: F has no arrival time
     log.write_text("\n".join(rows) + "\n")
-    found = read_event_log(log)
+    found = read_event_log(log, root=EVERYWHERE)
     assert keys(found.blanked) == [(at + 1, "Time")]
     assert found.blanked[0].message.startswith("'quarter to ten' is not a time") and found.blanked[0].message.endswith(
         "; this time is left out")
@@ -355,7 +356,7 @@ def test_branch_options_the_log_leaves_out_are_told_from_the_times(tmp_path):
     mapping = mapping.replace("  scene_outcome: scene_outcome\n", "").replace("  decision: disposition\n", "")
     (tmp_path / "mapping.yaml").write_text(mapping)
     full = read_event_log(EXAMPLE / "ed_attendances.csv")
-    told = read_event_log(EXAMPLE / "ed_attendances.csv", columns=tmp_path / "mapping.yaml")
+    told = read_event_log(EXAMPLE / "ed_attendances.csv", columns=tmp_path / "mapping.yaml", root=EVERYWHERE)
     for branch in ("scene_outcome", "decision"):
         known, truly = told.patients[branch].notna(), full.patients[branch].notna()
         assert not (known & ~truly).any(), branch  # never an option for a patient who did not pass the branch

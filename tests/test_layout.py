@@ -12,14 +12,14 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "patientflow"
 
-LEAVES = {"errors", "clock", "units", "distributions", "targets", "model", "log", "timeline", "version"}
+LEAVES = {"errors", "clock", "units", "files", "distributions", "targets", "model", "log", "timeline", "version"}
 # what each room may import (besides itself); a leaf module is a room of its own
 MAY_IMPORT = {
     "__init__": {"scenario", "experiment", "optimiser", "report", "errors", "version"},  # its lazy exports
-    "errors": set(), "clock": set(), "units": set(), "log": set(), "timeline": set(), "version": set(),
-    "distributions": {"errors", "clock"}, "targets": {"distributions"}, "model": {"distributions", "targets", "clock"},
+    "errors": set(), "clock": set(), "files": set(), "units": set(), "log": set(), "timeline": set(), "version": set(),
+    "distributions": {"errors", "clock", "files"}, "targets": {"distributions"}, "model": {"distributions", "targets", "clock"},
     "engine": {"clock", "distributions", "model", "log", "timeline"},
-    "scenario": {"errors", "clock", "units", "distributions", "targets", "model", "engine"},
+    "scenario": {"errors", "clock", "units", "files", "distributions", "targets", "model", "engine"},
     "moments": {"clock", "targets", "model", "log"},
     "experiment": LEAVES | {"scenario", "engine", "moments"},
     "optimiser": LEAVES | {"scenario", "engine", "moments", "experiment"},

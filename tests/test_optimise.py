@@ -157,7 +157,8 @@ def test_a_constraint_out_of_reach_is_shown_with_its_numbers(tmp_path):
     assert "cannot be met" in result.message
 
 
-def test_cli_writes_a_variant_that_extends_the_input_and_resumes(tmp_path):
+def test_cli_writes_a_variant_that_extends_the_input_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a planner's project folder: the variant extends ../queue.yaml inside it
     path = write(tmp_path, mmc_text(1.0, 4.0, 4, 2.0, 0.8, 2000), "queue.yaml")
     out = tmp_path / "out"
     runner = CliRunner()

@@ -30,6 +30,7 @@ from oracle import PER_DAY, oracle_summary
 from oracle_report import WEAKEST_BARS, headline, key_figures, named_tiers, titled, weakest
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
+EVERYWHERE = Path("/")  # the shortened copies live in a temporary folder and extend the repository's: the root widened on purpose
 SEED, REPLICATIONS = 2026, 3
 SHORT_RUN = "run: {length: 9d, warm_up: 2d}"
 
@@ -99,10 +100,11 @@ def run(request, tmp_path_factory) -> Run:
     scenario.write_text(f"extends: {BUNDLED / bundled}\n{SHORT_RUN}\n{textwrap.dedent(extra)}")
     out = folder / "out"
     done = subprocess.run([sys.executable, "-m", "patientflow.cli", "run", str(scenario), "--replications",
-                           str(REPLICATIONS), "--seed", str(SEED), "--patients", "--out", str(out), "--jobs", "2"],
+                           str(REPLICATIONS), "--seed", str(SEED), "--patients", "--out", str(out), "--jobs", "2",
+                           "--root", str(EVERYWHERE)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    spec = pf.load_scenario(scenario).spec.model_dump()
+    spec = pf.load_scenario(scenario, root=EVERYWHERE).spec.model_dump()
     csv = pd.read_csv(out / "summary.csv", dtype=str, keep_default_na=False)
     patients = pd.read_parquet(out / "patients.parquet")
     oracle = oracle_summary(patients, spec)

@@ -1,7 +1,8 @@
 """The ``patientflow`` command: validate and run scenarios.
 
 Exit codes: 0 ok, 2 bad input (every problem printed as ``file:line: key: message``, no
-traceback), 1 internal error.
+traceback) or an output that cannot be written (``PATH: what is wrong``), 130 Ctrl-C (one line:
+what the run kept), 1 internal error.
 """
 
 from __future__ import annotations
@@ -11,9 +12,30 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
+
+
+class CtrlC(Exception):
+    """Ctrl-C during a command, carried past typer (which turns it into a silent exit 130) to the
+    entry point, which says what the run kept; ``interrupt`` is the KeyboardInterrupt."""
+
+    def __init__(self, interrupt: KeyboardInterrupt):
+        super().__init__(str(interrupt))
+        self.interrupt = interrupt
+
+
+class _Commands(TyperGroup):
+    """The app's commands, from which Ctrl-C leaves as :class:`CtrlC`."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise CtrlC(exc) from None
+
 
 # plain help text (no boxes): it wraps to the terminal instead of cutting, and flags read as flags
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   context_settings={"max_content_width": 110, "help_option_names": ["-h", "--help"]},
                   help="Simulate the emergency patient journey and measure every moment of truth.")
 
@@ -39,19 +61,23 @@ def fail(problems) -> None:
     raise typer.Exit(BAD_INPUT)
 
 
-def load(path: Path):
+def load(path: Path, root: Optional[Path] = None):
     from ..errors import ScenarioError
     from ..scenario.scenario import load_scenario
     try:
-        return load_scenario(path)
+        return load_scenario(path, root)
     except ScenarioError as exc:
         fail(exc.problems)
 
 
+ROOT = typer.Option(None, "--root", help="The folder every file a scenario names must lie in (default: the current "
+                   "folder when the scenario lies inside it, else the scenario's own folder).")
+
+
 @app.command()
-def validate(scenario: Path = typer.Argument(..., help="The scenario file (YAML).")) -> None:
+def validate(scenario: Path = typer.Argument(..., help="The scenario file (YAML)."), root: Optional[Path] = ROOT) -> None:
     """Check a scenario file; print every problem as file:line: key: message."""
-    sc = load(scenario)
+    sc = load(scenario, root)
     with simulation_errors(sc):
         found = sc.warnings()
     for warning in found:
@@ -91,12 +117,13 @@ def run(
     precision: Optional[float] = typer.Option(None, "--precision", min=0.001, max=0.5, help="Add replications until every moment's 95 % CI half-width is within this share of its mean (e.g. 0.05)."),
     max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
     excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, staff cost)."),
+    root: Optional[Path] = ROOT,
 ) -> None:
     """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
     patients.parquet). A killed run resumes: run the same command again."""
     from ..report.run_folder import run_to_folder
 
-    sc = load(scenario)
+    sc = load(scenario, root)
     with simulation_errors(sc):  # the overload check runs the scenario briefly
         warnings = [str(w) for w in sc.warnings()]
     for warning in warnings:
@@ -129,11 +156,13 @@ def compare(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/compare-<first file name>/)."),
     jobs: int = JOBS,
     dask: Optional[str] = DASK,
+    root: Optional[Path] = ROOT,
 ) -> None:
     """Compare scenarios against the first with paired differences (common random numbers):
     writes comparison.csv and comparison.html."""
     from ..experiment import output
     from ..experiment.comparison import compare as run_compare
+    from ..experiment.lock import locked
     from ..report.comparison_page import render_comparison
 
     if len(scenarios) < 2:
@@ -141,7 +170,7 @@ def compare(
         raise typer.Exit(BAD_INPUT)
     loaded = {}
     for path in scenarios:
-        sc = load(path)
+        sc = load(path, root)
         name = sc.name if sc.name not in loaded else f"{sc.name} ({path.name})"
         loaded[name] = sc
     first = next(iter(loaded.values()))
@@ -152,9 +181,10 @@ def compare(
     for warning in comparison.warnings:
         typer.echo(f"warning: {warning}", err=True)
     table = comparison.table()
-    output.write_csv(folder / "comparison.csv", table)
-    output.write_csv(folder / "costs.csv", comparison.costs())
-    output.write_text(folder / "comparison.html", render_comparison(comparison, table))
+    with locked(folder), output.staged(folder) as stage:  # one run at a time; every output together, or none
+        output.csv_to(stage.path("comparison.csv"), table)
+        output.csv_to(stage.path("costs.csv"), comparison.costs())
+        stage.path("comparison.html").write_text(render_comparison(comparison, table), encoding="utf-8")
     _print_comparison(comparison, table)
     typer.echo(f"wrote {folder}/comparison.html, comparison.csv, costs.csv")
 
@@ -172,21 +202,23 @@ def optimise(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>-optimised/)."),
     jobs: int = JOBS,
     dask: Optional[str] = DASK,
+    root: Optional[Path] = ROOT,
 ) -> None:
     """Find the cheapest rosters that meet the targets (or the best journey outcome within a
     budget): writes the chosen rosters as a scenario file that extends the input,
     optimisation.html, candidates.csv, rosters.csv, comparison.csv and optimisation.json.
     A killed search resumes: run the same command again."""
     from ..experiment import output
+    from ..experiment.lock import locked
     from ..errors import ScenarioError
     from ..optimiser.search import OptimiseError
     from ..optimiser.search import optimise as run_optimise
     from ..report.optimisation_page import render_optimisation
 
-    sc = load(scenario)
+    sc = load(scenario, root)
     folder = out or Path("reports") / f"{scenario.stem}-optimised"
     variant = folder / f"{scenario.stem}-optimised.yaml"
-    with simulation_errors(sc), _status("optimising") as say:
+    with locked(folder), simulation_errors(sc), _status("optimising") as say:  # one run at a time in a folder
         try:
             opt = run_optimise(sc, vary=vary, constraints=constraint, budget=budget, confidence=confidence,
                                max_evaluations=max_evaluations, seed=seed, keep_met=keep_met, jobs=jobs, dask=dask,
@@ -196,18 +228,19 @@ def optimise(
             raise typer.Exit(BAD_INPUT) from None
         except ScenarioError as exc:  # a candidate's files changed or vanished while the search ran
             fail(exc.problems)
-    meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt), "variant": variant.name,
-            "versions": output.versions()}
-    name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
-    output.write_text(variant, opt.space.variant_text(opt.winner, variant, name, [
-        f"Written by patientflow optimise from {scenario.name}: {opt.message}",
-        f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
-        f"see optimisation.html beside this file."]))
-    output.write_csv(folder / "candidates.csv", opt.candidates())
-    output.write_csv(folder / "rosters.csv", opt.rosters())
-    output.write_csv(folder / "comparison.csv", opt.comparison.table())
-    output.write_text(folder / "optimisation.html", render_optimisation(opt, meta))
-    output.write_json(folder / "optimisation.json", meta)
+        meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt), "variant": variant.name,
+                "versions": output.versions()}
+        name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
+        with output.staged(folder) as stage:  # every output appears together, or none does
+            stage.path(variant.name).write_text(opt.space.variant_text(opt.winner, variant, name, [
+                f"Written by patientflow optimise from {scenario.name}: {opt.message}",
+                f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
+                f"see optimisation.html beside this file."]), encoding="utf-8")
+            for file, table in (("candidates.csv", opt.candidates()), ("rosters.csv", opt.rosters()),
+                                ("comparison.csv", opt.comparison.table())):
+                output.csv_to(stage.path(file), table)
+            stage.path("optimisation.html").write_text(render_optimisation(opt, meta), encoding="utf-8")
+            stage.path("optimisation.json").write_text(output.json_text(meta), encoding="utf-8")
     typer.echo(opt.summary_line())
     typer.echo(f"wrote {variant}, and optimisation.html, candidates.csv, rosters.csv, comparison.csv, "
                f"optimisation.json in {folder}")

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from .app import BAD_INPUT, fail, load, app
+from .app import BAD_INPUT, ROOT, fail, load, app
 
 SCENARIO = typer.Option(None, "--scenario", "-s", help="The scenario the log records (default: the one its mapping file names).")
 COLUMNS = typer.Option(None, "--columns", help="The column mapping (YAML; default: LOG's name with .yaml, if there is one).")
@@ -22,16 +22,16 @@ STRICT = typer.Option(False, "--strict", help="Exit 2 when any row cannot be use
 SHOWN = 20
 
 
-def read_log(log: Path, scenario, columns: Optional[Path], strict: bool):
+def read_log(log: Path, scenario, columns: Optional[Path], strict: bool, root: Optional[Path] = None):
     """The event log read onto its scenario (a Scenario, a path, or None: the mapping's); exits 2
     on bad input, and when no row at all can be used."""
     from ..errors import Problem, ScenarioError
     from ..eventlog.reader import read_event_log
     from ..eventlog.mapping import EventLogError
 
-    sc = load(scenario) if isinstance(scenario, Path) else scenario
+    sc = load(scenario, root) if isinstance(scenario, Path) else scenario
     try:
-        found = read_event_log(log, sc, columns)
+        found = read_event_log(log, sc, columns, root)
     except (EventLogError, ScenarioError) as exc:
         fail(exc.problems)
     if strict and found.exclusions:
@@ -78,6 +78,7 @@ def report_actual(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/actual-<log file name>/)."),
     period: str = PERIOD,
     strict: bool = STRICT,
+    root: Optional[Path] = ROOT,
 ) -> None:
     """The wait-time report of real timestamps: the moments, targets and pictures of a simulated run.
     Writes report.html, summary.csv, utilisation.csv, exclusions.csv and actual.json."""
@@ -86,7 +87,7 @@ def report_actual(
     from ..report.actual_page import render_actual, run_meta
 
     _check_period(period)
-    found = read_log(log, scenario, columns, strict)
+    found = read_log(log, scenario, columns, strict, root)
     res = actual_results(found, period)
     folder = out or Path("reports") / f"actual-{log.stem}"
     meta = run_meta(res, file_hash(log))
@@ -110,9 +111,11 @@ def calibrate(
     base: Optional[Path] = typer.Option(None, "--base", help="The scenario giving resources, rosters, pathways and moments (default: the one the log's mapping names)."),
     columns: Optional[Path] = COLUMNS,
     strict: bool = STRICT,
+    root: Optional[Path] = ROOT,
 ) -> None:
     """Fit arrivals by hour of the week, mixes, branch shares and step times from a log, and write
     them as a scenario that extends the base (fit statistics in its comments)."""
+    import os
     import sys
 
     from ..experiment import output
@@ -121,11 +124,12 @@ def calibrate(
     from ..errors import ScenarioError
     from ..scenario.scenario import load_scenario
 
-    found = read_log(log, base, columns, strict)
+    output.check_file_target(out)  # before the work, not after it
+    found = read_log(log, base, columns, strict, root)
     cal = fit(found)
     output.write_text(out, calibration_text(cal, out, "patientflow " + " ".join(sys.argv[1:])))
-    try:
-        written = load_scenario(out)
+    try:  # the written file extends the base wherever each lies: both are the user's choice
+        written = load_scenario(out, root or os.path.commonpath([out.resolve().parent, Path(cal.base.path).resolve().parent]))
     except ScenarioError as exc:  # a calibration that does not load is this program's fault
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
@@ -151,6 +155,7 @@ def check_fit_command(
     jobs: int = typer.Option(0, "--jobs", "-j", help="Local worker processes (0: all cores)."),
     period: str = PERIOD,
     strict: bool = STRICT,
+    root: Optional[Path] = ROOT,
 ) -> None:
     """Simulate the scenario over the log's period and set every moment against the log: writes
     check_fit.html and check_fit.csv. Exit 0 whatever the verdict (read it in the report)."""
@@ -166,8 +171,8 @@ def check_fit_command(
     except DistributionError as exc:
         typer.echo(f"--warm-up: {exc}", err=True)
         raise typer.Exit(BAD_INPUT)
-    sc = load(scenario)
-    found = read_log(log, sc, columns, strict)
+    sc = load(scenario, root)
+    found = read_log(log, sc, columns, strict, root)
     folder = out or Path("reports") / f"check-fit-{scenario.stem}"
     with simulation_errors(sc), progress(replications) as advance:
         cf = check_fit(found, replications, seed, jobs=jobs, warm_up=warm, period=period, on_done=advance)

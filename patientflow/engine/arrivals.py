@@ -26,20 +26,40 @@ def arrival_times(stream: Stream, length: float, rng: np.random.Generator) -> np
     peak = float(rates.max())
     if peak <= 0:
         return np.empty(0)
-    chunks = []
+    return _thinned(rates, peak, length, rng)
+
+
+CHUNK = 1 << 22  # candidate times held at once: memory stays bounded however the demand peaks
+
+
+def candidate_count(stream: Stream, length: float) -> float:
+    """The candidate times thinning draws for ``stream`` over ``length`` minutes: its work, which
+    grows with the peak rate, not with the arrivals kept."""
+    rates = stream.rate_by_hour_of_week
+    return float(rates.max()) * length if rates is not None else 0.0
+
+
+def _thinned(rates: np.ndarray, peak: float, length: float, rng: np.random.Generator) -> np.ndarray:
+    """Thinning in batches of at most about :data:`CHUNK` candidates. Candidates are drawn, then
+    all of a batch are kept or dropped at once, so a run whose candidates fit one batch draws the
+    same numbers in the same order as one pass over the whole run would."""
+    kept, pending = [], []
+    held = 0
     t = 0.0
-    expected = max(16, int(peak * length * 1.05) + 64)
+    expected = min(CHUNK, max(16, int(peak * length * 1.05) + 64))
     while t < length:
-        gaps = rng.exponential(1 / peak, expected)
-        candidates = t + np.cumsum(gaps)
+        candidates = t + np.cumsum(rng.exponential(1 / peak, expected))
         t = float(candidates[-1])
-        chunks.append(candidates)
-        expected = max(16, int(peak * (length - t) * 1.1) + 64)
-    candidates = np.concatenate(chunks)
-    candidates = candidates[candidates < length]
-    hour = (candidates // 60).astype(np.int64) % HOURS_PER_WEEK
-    keep = rng.random(candidates.size) * peak < rates[hour]
-    return candidates[keep]
+        pending.append(candidates)
+        held += candidates.size
+        expected = min(CHUNK, max(16, int(peak * (length - t) * 1.1) + 64))
+        if held >= CHUNK or t >= length:
+            batch = np.concatenate(pending)
+            batch = batch[batch < length]
+            hour = (batch // 60).astype(np.int64) % HOURS_PER_WEEK
+            kept.append(batch[rng.random(batch.size) * peak < rates[hour]])
+            pending, held = [], 0
+    return np.concatenate(kept)
 
 
 def expected_per_hour_of_week(stream: Stream) -> np.ndarray:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from ..files import PATH_SHOWN, FileRefused, inside, read_text, root_for, shown, yaml_problem
 
 KEYS = ("scenario", "format", "time_format", "patient", "stream", "outcome", "events", "attributes",
         "values", "long", "description")
@@ -99,8 +100,9 @@ def mapping_path(log: Path, columns: Path | None) -> Path | None:
     return beside if beside.is_file() else None
 
 
-def read_mapping(path: Path) -> LogMapping:
-    """Read a mapping file; every problem located as ``file:line: key: message``."""
+def read_mapping(path: Path, root: str | Path | None = None) -> LogMapping:
+    """Read a mapping file; every problem located as ``file:line: key: message``. The scenario it
+    names must lie inside ``root`` (by default the rule of :func:`~patientflow.files.root_for`)."""
     tree = _load_tree(path)
     lines = _lines(tree)
     problems: list[Problem] = []
@@ -112,7 +114,10 @@ def read_mapping(path: Path) -> LogMapping:
     _check_keys(tree, bad)
     _read_names(tree, out, bad)
     if tree.get("scenario") is not None:
-        out.scenario = path.parent / str(tree["scenario"])
+        try:
+            out.scenario = inside(path.parent / str(tree["scenario"]), root_for(path, root))
+        except FileRefused as exc:
+            bad(("scenario",), f"{shown(str(tree['scenario']), PATH_SHOWN)}: {exc}")
     fmt = tree.get("format", "wide")
     if fmt not in ("wide", "long"):
         bad(("format",), f"format is wide (one row per patient) or long (one row per event), got {fmt!r}")
@@ -134,8 +139,15 @@ def _load_tree(path: Path):
     if not path.is_file():
         raise EventLogError([Problem(name, 1, "file", "mapping file not found")])
     try:
-        tree = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
+        text = read_text(path)
+    except FileRefused as exc:
+        raise EventLogError([Problem(name, 1, "file", f"cannot be read: {exc}")]) from None
+    try:
+        refused = yaml_problem(YAML(typ="rt", pure=True).parse(text))
+        if refused:
+            raise EventLogError([Problem(name, *refused)])
+        tree = YAML(typ="rt", pure=True).load(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise EventLogError([Problem(name, mark.line + 1 if mark else 1, "yaml", str(getattr(exc, "problem", exc)))]) from None
     if not isinstance(tree, dict):

@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem
+from ..files import root_for
 from .exclusions import Exclusions
 from .labels import INSIDE, attribute_values, fill_fixed_attributes, tell_streams
 from .mapping import EventLogError, LogMapping, check_mapping, default_mapping, mapping_path, read_mapping
@@ -110,27 +111,29 @@ class EventLog:
         return str((self.origin + pd.Timedelta(minutes=float(minutes))).round("s"))
 
 
-def scenario_for(log: Path, scenario=None, mapping: LogMapping | None = None):
+def scenario_for(log: Path, scenario=None, mapping: LogMapping | None = None, root=None):
     """The scenario a log records: ``scenario`` (a Scenario or a path), else the one its mapping
-    names. Raises EventLogError when neither gives one."""
+    names (inside the mapping's root, or ``root``). Raises EventLogError when neither gives one."""
     from ..scenario.scenario import Scenario, load_scenario
     if isinstance(scenario, Scenario):
         return scenario
     if scenario is not None:
-        return load_scenario(scenario)
+        return load_scenario(scenario, root)
     if mapping is None or mapping.scenario is None:
         raise EventLogError([Problem(str(log), 1, "scenario", "which scenario does this log record? give --scenario "
                                      "SCENARIO, or name it in the mapping file (scenario: FILE)")])
-    return load_scenario(mapping.scenario)
+    return load_scenario(mapping.scenario, root if root is not None else root_for(mapping.file))
 
 
-def read_event_log(path: str | Path, scenario=None, columns: str | Path | None = None) -> EventLog:
+def read_event_log(path: str | Path, scenario=None, columns: str | Path | None = None,
+                   root: str | Path | None = None) -> EventLog:
     """Read ``path`` (CSV or Parquet) onto ``scenario`` (a Scenario, a path, or None: the one the
-    mapping file names), with the mapping file ``columns`` or the one beside the log."""
+    mapping file names), with the mapping file ``columns`` or the one beside the log. Files the
+    mapping names must lie inside ``root`` (see :mod:`patientflow.files`)."""
     path = Path(path)
     found = mapping_path(path, Path(columns) if columns is not None else None)
-    mapping = read_mapping(found) if found else None
-    sc = scenario_for(path, scenario, mapping)
+    mapping = read_mapping(found, root) if found else None
+    sc = scenario_for(path, scenario, mapping, root)
     model = sc.model
     frame, first = _read_table(path)
     if mapping is None:

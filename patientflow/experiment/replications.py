@@ -2,9 +2,11 @@
 
 A replication is ``(model, seed, replication number)`` and returns a small
 :class:`ReplicationResult` (its statistics and hourly records; its patient log only when asked,
-written to a Parquet part by the worker itself). Workers receive the compiled scenario, never a
-SimPy object. Results are gathered by replication number, never by completion order, so the
-outputs are the same for any executor and number of workers; with a
+as the bytes of a Parquet part). Workers receive the compiled scenario, never a SimPy object, and
+write nothing: the main process saves what they return, so nothing is written once it is gone.
+Local workers ignore Ctrl-C (the main process stops them) and end themselves within a second of
+their parent's death, a kill -9 included. Results are gathered by replication number, never by
+completion order, so the outputs are the same for any executor and number of workers; with a
 :class:`~patientflow.experiment.store.ReplicationStore`, each finished replication is saved at once and a
 rerun runs only the missing ones.
 """
@@ -12,10 +14,12 @@ rerun runs only the missing ones.
 from __future__ import annotations
 
 import gc
+import io
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -48,11 +52,12 @@ class ReplicationResult:
     seconds: float
     overwhelmed: str = ""  # when overloaded: the resource with the longest queue at the stop
     log: Log | None = None
+    patients_parquet: bytes | None = None  # when asked: the patient log as a Parquet file's bytes
 
 
 def run_replication(model: Model, seed: int, replication: int, keep_log: bool = False,
-                    patients_part: str | None = None) -> ReplicationResult:
-    """One replication, measured; safe to run in a worker process."""
+                    patients_parquet: bool = False) -> ReplicationResult:
+    """One replication, measured; safe to run in a worker process (it writes nothing)."""
     started = time.perf_counter()
     log = simulate_replication(model, seed, replication, max_inside=inside_bound(model))
     gc.collect()  # a replication's SimPy processes still waiting at the end form reference cycles
@@ -61,10 +66,12 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
     hours = np.arange(n_hours)
     measured = hours >= int(np.ceil(model.warm_up / 60))
     minutes = np.clip(log.length - hours * 60.0, 0, 60)
-    if patients_part is not None:
-        from .output import write_parquet
+    parquet = None
+    if patients_parquet:
         from .patients import patients_frame
-        write_parquet(Path(patients_part), patients_frame(model, log))
+        buffer = io.BytesIO()
+        patients_frame(model, log).to_parquet(buffer, index=False)
+        parquet = buffer.getvalue()
     with np.errstate(invalid="ignore", divide="ignore"):
         series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
     return ReplicationResult(
@@ -72,7 +79,7 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
         inside_series=series, leaving=leaving_per_day(model, log), patients=int(log.times.shape[0]),
         inside_at_end=int(np.count_nonzero(log.outcome == INSIDE)), overloaded=log.overloaded,
         overwhelmed=_longest_queue(model, log) if log.overloaded else "",
-        seconds=time.perf_counter() - started, log=log if keep_log else None)
+        seconds=time.perf_counter() - started, log=log if keep_log else None, patients_parquet=parquet)
 
 
 def hour_of_week_records(log: Log, measured: np.ndarray, minutes: np.ndarray,
@@ -120,6 +127,21 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
+PARENT_CHECK_SECONDS = 0.5  # how often a local worker looks whether its parent is still alive
+
+
+def worker_started(parent: int) -> None:
+    """Run first in each local worker: ignore Ctrl-C (the main process stops the workers, so
+    they print nothing), and end this worker as soon as ``parent`` is no longer its parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)  # the parent died: its results can no longer be used, nor should anything be written
+    threading.Thread(target=watch, name="patientflow-parent-watch", daemon=True).start()
+
+
 def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = run_replication) -> Iterator:
     """Run ``task(*call)`` for each call, yielding results as they complete."""
     if dask:
@@ -131,8 +153,27 @@ def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = r
             yield task(*call)
         return
     from joblib import Parallel, delayed
-    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky", batch_size=1)
-    yield from parallel(delayed(task)(*call) for call in calls)
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky", batch_size=1,
+                        initializer=worker_started, initargs=(os.getpid(),))
+    with _workers_start_without_ctrl_c():
+        results = parallel(delayed(task)(*call) for call in calls)  # starts the workers
+    yield from results
+
+
+class _workers_start_without_ctrl_c:
+    """Ctrl-C ignored while the workers are started, so they start with it ignored (an ignored
+    signal stays ignored in a new program) and never print a traceback for it, not even while
+    they import; in the main thread only (elsewhere signals cannot be set)."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -> Iterator:
@@ -181,21 +222,21 @@ def run_replications(model: Model, seed: int, replications: list[int], *, jobs: 
                      on_done: Callable[[ReplicationResult, bool], None] | None = None) -> list[ReplicationResult]:
     """Run the given replication numbers and return their results in order of number.
 
-    With a ``store``, replications already saved there are loaded instead of run, and each new
-    one is saved as soon as it finishes; with ``patients``, each writes its patient log there.
+    With a ``store``, replications already saved there (and found to be what they claim) are
+    loaded instead of run, and each new one is saved as soon as it finishes; with ``patients``,
+    its patient log too.
     ``on_done(result, resumed)`` is called as each arrives (for progress bars)."""
     results: dict[int, ReplicationResult] = {}
     calls = []
     for r in replications:
         wants_part = patients or r < keep_logs  # the first few always keep their patients (figures)
-        if store is not None and store.has(r, wants_part):
-            result = store.load(r)
+        result = store.take(r, wants_part) if store is not None else None
+        if result is not None:
             results[r] = result
             if on_done:
                 on_done(result, True)
             continue
-        part = str(store.patients_part(r)) if store is not None and wants_part else None
-        calls.append((model, seed, r, r < keep_logs and part is None, part))
+        calls.append((model, seed, r, r < keep_logs and store is None, store is not None and wants_part))
     for result in _execute(calls, jobs, dask):
         if store is not None:
             store.save(result)

@@ -3,19 +3,22 @@
 Replication *r* of every candidate uses the same random streams (the seed and the replication
 number), so candidates are compared on the same simulated days. The :class:`Evaluator` runs the
 replications a candidate lacks, in parallel, keeps them on disk when given a folder (a rerun
-resumes), and records which replication numbers the search and the confirmation used.
+resumes; each stored replication is checked to be what it claims, see
+:mod:`patientflow.experiment.store`), and records which replication numbers the search and the
+confirmation used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
 from ..experiment.replications import run_tagged
 from ..experiment.results import Results
-from ..experiment.store import ReplicationStore
+from ..experiment.store import Interrupted, ReplicationStore
 from .space import SearchSpace
 
 Point = tuple[int, ...]
@@ -81,17 +84,25 @@ class Evaluator:
             if not missing:
                 continue
             sc = self.scenario(x)
-            store = ReplicationStore(self.folder / sc.hash, sc.hash, self.seed) if self.folder is not None else None
+            store = ReplicationStore(self.folder / sc.hash, sc.hash, self.seed, on_warning=self.on_progress) \
+                if self.folder is not None else None
             for r in missing:
-                if store is not None and store.has(r, False):
-                    self._keep(x, store.load(r))
+                stored = store.take(r, False) if store is not None else None
+                if stored is not None:
+                    self._keep(x, stored)
                 else:
                     calls.append(((x, store), sc.model, self.seed, r))
-        for (x, store), result in run_tagged(calls, self.jobs, self.dask):
-            if store is not None:
-                store.save(result)
-            self._keep(x, result)
-            self.replications_run += 1
+        try:
+            for (x, store), result in run_tagged(calls, self.jobs, self.dask):
+                if store is not None:
+                    store.save(result)
+                self._keep(x, result)
+                self.replications_run += 1
+        except KeyboardInterrupt:
+            if self.folder is None:
+                raise
+            kept = len(list(Path(self.folder).glob("*/.replications/replication-*.npz")))
+            raise Interrupted(kept, self.folder) from None
 
     def _keep(self, x: Point, result) -> None:
         self.evaluations[x].stats[result.replication] = result.stats

@@ -2,8 +2,10 @@
 
 The folder gets report.html, summary.csv, utilisation.csv and run.json (and, when asked,
 patients.parquet and summary.xlsx). Finished replications are kept in it as they finish, so a
-killed run resumes; a folder holding another scenario's or seed's results is cleared first, never
-mixed with this run. Every file is written atomically.
+killed or interrupted run resumes (each checked to be the replication it claims to be); a folder
+holding another scenario's or seed's results is cleared first, never mixed with this run. The
+folder is locked while the run writes it (a second run into it stops at once, naming this one),
+and the outputs are staged: all of them appear together when all are written, or none do.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from ..experiment import output
 from ..experiment.patients import concat_parquet
 from ..experiment.precision import PrecisionReport, simulate_to_precision, warm_up_advice
 from ..experiment.results import Results, simulate
-from ..experiment.store import ReplicationStore
+from ..experiment.lock import locked
+from ..experiment.store import Interrupted, ReplicationStore
 from .pages import render
 
 FIGURE_PATIENTS = 3  # replications whose patients are kept in memory for the report's figures
@@ -50,17 +53,41 @@ def run_to_folder(scenario, folder: str | Path, *, replications: int | None = No
 
     ``precision``: add replications until every moment's 95 % half-width is within this share of
     its mean (up to ``max_replications``). ``warnings`` (the scenario's, as text) go into run.json
-    and the report; ``on_message`` hears what the run finds in the folder, ``on_done`` each
-    replication as it finishes."""
+    and the report; ``on_message`` hears what the run finds in the folder (replications set
+    aside among them), ``on_done`` each replication as it finishes. Raises
+    :class:`~patientflow.experiment.lock.FolderInUse` when another run holds the folder,
+    :class:`~patientflow.experiment.output.OutputError` when it cannot be written (the previous
+    run's outputs are left as they were) and, on Ctrl-C,
+    :class:`~patientflow.experiment.store.Interrupted` saying what is kept."""
     folder = Path(folder)
     n, seed = scenario.run_defaults(replications, seed)
-    ident = output.identity(scenario, seed)
-    if output.prepare_folder(folder, ident):
-        on_message(f"{folder} held results of another scenario or seed; they were removed.")
-    store = ReplicationStore(folder, scenario.hash, seed)
-    resumed = [r for r in store.done() if r < (max_replications if precision else n)]
-    if resumed:
-        on_message(f"resuming: {len(resumed)} replication(s) already done in {folder}")
+    limit = max_replications if precision else n
+    with locked(folder):
+        ident = output.identity(scenario, seed)
+        if output.prepare_folder(folder, ident):
+            on_message(f"{folder} held results of another scenario or seed; they were removed.")
+        store = ReplicationStore(folder, scenario.hash, seed, on_warning=lambda text: on_message(f"warning: {text}"))
+        resumed = [r for r in store.done() if r < limit]
+        if resumed:
+            on_message(f"resuming: {len(resumed)} replication(s) already done in {folder}")
+        try:
+            res, report, ran, loaded = _simulate(scenario, store, n, seed, jobs=jobs, dask=dask, patients=patients,
+                                                 precision=precision, max_replications=max_replications,
+                                                 on_done=on_done)
+            meta = _metadata(scenario, res, ident, warnings or [], ran, loaded, precision, report)
+            advice = warm_up_advice(res)
+            if advice:
+                meta["warm_up_warning"] = advice
+            _write(folder, res, meta, patients, excel)
+        except KeyboardInterrupt:
+            kept = [r for r in store.done() if r < limit]
+            raise Interrupted(len(kept), folder, None if precision else n) from None
+    return RunFolder(folder, res, meta, report, advice)
+
+
+def _simulate(scenario, store: ReplicationStore, n: int, seed: int, *, jobs: int, dask: str | None, patients: bool,
+              precision: float | None, max_replications: int, on_done) -> tuple:
+    """(results, precision report or None, replications run, replications loaded from the store)."""
     ran: list[int] = []
     loaded: list[int] = []
 
@@ -77,12 +104,7 @@ def run_to_folder(scenario, folder: str | Path, *, replications: int | None = No
     else:
         res = simulate(scenario, n, seed, jobs=jobs, dask=dask, keep_patients=FIGURE_PATIENTS, store=store,
                        patients=patients, on_done=track)
-    meta = _metadata(scenario, res, ident, warnings or [], ran, loaded, precision, report)
-    advice = warm_up_advice(res)
-    if advice:
-        meta["warm_up_warning"] = advice
-    _write(folder, res, meta, patients, excel)
-    return RunFolder(folder, res, meta, report, advice)
+    return res, report, ran, loaded
 
 
 def _metadata(scenario, res, ident: dict, warnings: list[str], ran: list[int], loaded: list[int],
@@ -97,17 +119,18 @@ def _metadata(scenario, res, ident: dict, warnings: list[str], ran: list[int], l
 
 
 def _write(folder: Path, res, meta: dict, patients: bool, excel: bool) -> None:
-    output.write_csv(folder / "summary.csv", res.summary())
-    output.write_csv(folder / "utilisation.csv", res.utilisation())
-    if patients:
-        with output.atomic_path(folder / "patients.parquet") as tmp:
-            concat_parquet(res.patient_parts, tmp)
-    else:
-        (folder / "patients.parquet").unlink(missing_ok=True)
-    if excel:
-        output.write_excel(folder / "summary.xlsx", {"summary": res.summary(), "utilisation": res.utilisation(),
-                                                     "staff cost": res.staff_cost()})
-    else:
-        (folder / "summary.xlsx").unlink(missing_ok=True)
-    output.write_text(folder / "report.html", render(res, meta))
-    output.write_json(folder / "run.json", meta)
+    """Every output, staged: renamed into place together once all are written (run.json last)."""
+    with output.staged(folder) as stage:
+        output.csv_to(stage.path("summary.csv"), res.summary())
+        output.csv_to(stage.path("utilisation.csv"), res.utilisation())
+        if patients:
+            concat_parquet(res.patient_parts, stage.path("patients.parquet"))
+        else:
+            stage.remove("patients.parquet")
+        if excel:
+            output.excel_to(stage.path("summary.xlsx"), {"summary": res.summary(), "utilisation": res.utilisation(),
+                                                        "staff cost": res.staff_cost()})
+        else:
+            stage.remove("summary.xlsx")
+        stage.path("report.html").write_text(render(res, meta), encoding="utf-8")
+        stage.path("run.json").write_text(output.json_text(meta), encoding="utf-8")

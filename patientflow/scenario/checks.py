@@ -13,32 +13,51 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.arrivals import candidate_count
 from ..errors import Problem
 from ..clock import DAY, MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 CHECK_DAYS = 14
+PROBE_PATIENTS = 10_000  # patients the overload check simulates at most (about a second)
 
 
 def offered_load(scenario, seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Per resource: (offered busy hours a day, rostered staff-hours a day)."""
+    """Per resource: (offered busy hours a day, rostered staff-hours a day).
+
+    The probe run is bounded: at most :data:`CHECK_DAYS` days and about :data:`PROBE_PATIENTS`
+    patients. Where the demand would bring more, every stream's rate is divided by the same
+    factor (and the initial occupants with it) and the busy hours multiplied back (with no queue,
+    busy time grows in proportion to the patients), so the check costs the same for a county and for a packed stress test."""
     from ..engine.replication import simulate_replication
 
     model = scenario.model
     length = min(model.length, CHECK_DAYS * DAY)
-    unlimited = [dataclasses.replace(r, count=math.inf, capacity_by_minute=None) for r in model.resources]
-    probe = dataclasses.replace(model, resources=unlimited, length=length, warm_up=min(model.warm_up, length / 2))
+    short = dataclasses.replace(model, length=length, warm_up=min(model.warm_up, length / 2))
+    scale = max(1.0, expected_patients(short) / PROBE_PATIENTS)
+    unlimited = [dataclasses.replace(r, count=math.inf, capacity_by_minute=None,
+                                     initial_occupied=round(r.initial_occupied / scale)) for r in model.resources]
+    probe = dataclasses.replace(short, resources=unlimited, streams=[_thinner(st, scale) for st in model.streams])
     log = simulate_replication(probe, seed, 0)
     first = int(math.ceil(probe.warm_up / 60))
     days = (log.length - first * 60) / MINUTES_PER_DAY
     out = {}
     for r, resource in enumerate(model.resources):
-        offered = float(log.busy[r, first:].sum()) / 60 / days
+        offered = float(log.busy[r, first:].sum()) * scale / 60 / days
         if resource.capacity_by_minute is not None:
             rostered = float(resource.capacity_by_minute.sum()) / 60 / 7
         else:
             rostered = float(resource.count) * 24  # type: ignore[arg-type]
         out[resource.name] = (offered, rostered)
     return out
+
+
+def _thinner(stream, scale: float):
+    """``stream`` with ``scale`` times fewer arrivals (fixed times ``at:`` are few, and kept)."""
+    if scale == 1 or stream.at is not None:
+        return stream
+    if stream.every is not None:
+        return dataclasses.replace(stream, every=stream.every * scale)
+    return dataclasses.replace(stream, rate_by_hour_of_week=stream.rate_by_hour_of_week / scale)
 
 
 def scenario_warnings(scenario) -> list[Problem]:
@@ -100,6 +119,8 @@ def variant_lines(scenario, resource: str) -> list[str]:
 
 MAX_RUN_LENGTH = 10 * 365 * DAY  # ten years, in minutes
 MAX_LOG_CELLS = 200_000_000  # patients × events in one replication's log (1.6 GB)
+MAX_PATIENTS = 5_000_000  # patients one replication may bring (a large region's year of calls is about 2 million)
+MAX_CANDIDATES = 250_000_000  # candidate times the arrival sampler may draw in one replication (~20 s)
 
 
 def expected_by_stream(model) -> dict[str, float]:
@@ -131,14 +152,21 @@ def size_problems(scenario) -> list[Problem]:
                                         "use more replications instead"))
         return problems
     patients = expected_patients(model)
+    busiest = max(model.streams, key=lambda st: candidate_count(st, model.length), default=None)
+    if busiest is not None and candidate_count(busiest, model.length) > MAX_CANDIDATES:
+        problems.append(located.problem(("demand", busiest.name), f"its busiest hour brings about "
+                                        f"{float(busiest.rate_by_hour_of_week.max()) * 60:,.0f} patients, and drawing "
+                                        f"arrivals at that rate for {model.length / DAY:,.0f} days is more work than one "
+                                        "replication may take; check the profile, or shorten run.length"))
     cells = patients * len(model.events)
-    if cells > MAX_LOG_CELLS:
+    if patients > MAX_PATIENTS or cells > MAX_LOG_CELLS:
         by_stream = expected_by_stream(model)
         biggest = max(by_stream, key=by_stream.get) if by_stream else None
         path = ("demand", biggest) if biggest and by_stream[biggest] * 2 > patients else ("run", "length")
         if any(r.initial_occupied * 2 > patients for r in model.resources):
             path = ("resources", max(model.resources, key=lambda r: r.initial_occupied).name, "initial")
         problems.append(located.problem(path, f"about {patients:,.0f} patients a replication "
-                                        f"({len(model.events)} events each) is more than one replication can record; "
+                                        f"({len(model.events)} events each) is more than one replication can record "
+                                        f"(at most {min(MAX_PATIENTS, MAX_LOG_CELLS // max(1, len(model.events))):,}); "
                                         "shorten run.length or check the volumes (per_day is patients a day)"))
     return problems

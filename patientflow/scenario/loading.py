@@ -17,29 +17,37 @@ and the child's values override it (:func:`~.merging.merge`, the one rule for va
     pathways:
       ed: {triage: {takes: exponential(4min)}}     # only this step's duration changes
 
-Every value remembers the file and line it came from, so each error names them. YAML is read
-safely: tags (``!!python/object`` and the like) are refused, never constructed.
+Every value remembers the file and line it came from, so each error names them. Files are read
+by the rules of :mod:`patientflow.files`: every file a scenario names (``extends:``, a profile, an
+``empirical(file.csv)``) lies inside the scenario's root; YAML holds plain values only (tags such as
+``!!python/object`` are refused, never constructed), nested a bounded depth, with a bounded number
+of values once aliases are expanded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
+import math
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..distributions import empirical_file
 from ..errors import PartError, Problem, ScenarioError, plain_message
+from ..files import PATH_SHOWN, FileRefused, inside, read_text, root_for, shown, yaml_problem
 from .merging import CHANGES, Path_, changes_tree, key_paths, merge, translate, unknown_steps
 
 Location = tuple[str, int]  # (file, line)
+PROFILE_KEYS = ("by_hour", "by_weekday", "by_week", "wait_until")  # a text value here names a file
+LARGEST_WHOLE = 10**15  # beyond this, no whole number in a scenario means anything
 
 
 class _Source:
     """One file's plain tree, the line of every key in it, and the files it references."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, root: Path):
         self.path = path
+        self.root = root
         self.locations: dict[Path_, Location] = {}
         self.problems: list[Problem] = []
         self.data: Any = None
@@ -51,17 +59,22 @@ class _Source:
 
         name = str(self.path)
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problems.append(Problem(name, 1, "file", f"cannot read: {exc}"))
+            text = read_text(self.path)
+        except FileRefused as exc:
+            self.problems.append(Problem(name, 1, "file", f"cannot be read: {exc}"))
             return
         try:
-            line = _collection_key_line(text)
+            events = list(YAML(typ="rt", pure=True).parse(text))  # one pass of the parser serves three checks
+            refused = yaml_problem(events)
+            if refused:
+                self.problems.append(Problem(name, *refused))
+                return
+            line = _collection_key_line(events)
             if line:
                 self.problems.append(Problem(name, line, "yaml", "a key must be a name, not a { } mapping or a [ ] list "
                                              "(is a ':' or ',' out of place?)"))
                 return
-            tree = YAML(typ="rt", pure=True).load(_quote_calls(text))
+            tree = YAML(typ="rt", pure=True).load(_quote_calls(text, events))
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
@@ -83,13 +96,6 @@ class _Source:
     def _plain(self, node: Any, path: Path_, line: int) -> Any:
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-        tag = getattr(node, "tag", None)
-        tag = getattr(tag, "value", tag)
-        if tag and str(tag) not in _PLAIN_TAGS:
-            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-            self.problems.append(Problem(str(self.path), line, _key(path),
-                                         f"the YAML tag {shown} is not allowed: a scenario holds plain values only"))
-            return None
         if isinstance(node, CommentedMap):
             out = {}
             for key, value in node.items():
@@ -107,24 +113,36 @@ class _Source:
                 out_list.append(self._plain(value, sub, item_line))
             return out_list
         if isinstance(node, str):
-            return self._resolve_file(str(node))
-        if hasattr(node, "real") and not isinstance(node, (bool, int, float)):
-            return float(node)  # ruamel's ScalarFloat and the like
+            return self._resolve_file(str(node), path, line)
+        if isinstance(node, bool) or node is None:
+            return node
+        if isinstance(node, int) and abs(node) > LARGEST_WHOLE:
+            return self._refuse(path, line, f"{shown(node)} is too large to mean anything here")
+        if hasattr(node, "real"):
+            value = float(node) if not isinstance(node, int) else node  # ruamel's ScalarFloat and the like
+            if not math.isfinite(value):
+                return self._refuse(path, line, f"{shown(node)} is not a finite number"
+                                    + (" (write inf as the word inf where a count may be unlimited)" if value == math.inf else ""))
+            return value
         return node
 
-    _FILE = re.compile(r"([^\s(),]+\.(?:csv|txt))", re.I)
+    def _refuse(self, path: Path_, line: int, message: str) -> None:
+        self.problems.append(Problem(str(self.path), line, _key(path), message))
+        return None
 
-    def _resolve_file(self, text: str) -> str:
-        """Make CSV references relative to the file that names them."""
-        def absolute(match: re.Match) -> str:
-            ref = Path(match.group(1))
-            full = ref if ref.is_absolute() else (self.path.parent / ref)
-            self.references.append(full)
-            return str(full)
-        return self._FILE.sub(absolute, text)
-
-
-_PLAIN_TAGS = {"!", *(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+    def _resolve_file(self, text: str, path: Path_, line: int) -> str:
+        """A value that names a file (a profile, ``empirical(file.csv)``), made absolute against the
+        folder of this file, if it lies inside the root; the value unchanged if it names none."""
+        key = next((p for p in reversed(path) if isinstance(p, str)), None)
+        named = text.strip() if key in PROFILE_KEYS and path and path[-1] == key else empirical_file(text)
+        if named is None:
+            return text
+        try:
+            full = inside(self.path.parent / named, self.root)
+        except FileRefused as exc:
+            return self._refuse(path, line, f"{shown(named, PATH_SHOWN)}: {exc}")
+        self.references.append(full)
+        return text.replace(named, str(full), 1) if named != text.strip() else str(full)
 
 
 def _line(position: Any, default: int) -> int:
@@ -132,14 +150,13 @@ def _line(position: Any, default: int) -> int:
     return position[0] + 1 if position else default
 
 
-def _collection_key_line(text: str) -> int | None:
+def _collection_key_line(events: list) -> int | None:
     """The line of the first mapping key written as a mapping or a list (YAML allows it; a
     scenario cannot use it), or None."""
-    from ruamel.yaml import YAML
     from ruamel.yaml.events import (CollectionEndEvent, CollectionStartEvent, MappingStartEvent, NodeEvent)
 
     expecting_key: list[bool | None] = []  # per open collection: None for a list, else key next?
-    for event in YAML(typ="rt", pure=True).parse(text):
+    for event in events:
         if isinstance(event, CollectionEndEvent):
             expecting_key.pop()
             continue
@@ -154,20 +171,19 @@ def _collection_key_line(text: str) -> int | None:
     return None
 
 
-def _quote_calls(text: str) -> str:
+def _quote_calls(text: str, events: list) -> str:
     """Quote plain ``name(a, b)`` values that YAML would split at their commas.
 
     Inside ``{ }`` or ``[ ]`` a comma ends a plain value, so ``{takes: lognormal(mean 5min,
     sd 1min)}`` would read as two keys. A plain value that opens more brackets than it closes is
     joined with the values that follow until they balance, and the whole is quoted. Only quote
     characters are added: every line keeps its number."""
-    from ruamel.yaml import YAML
     from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
     spans = []
     flow: list[bool] = []  # for each open collection, whether it is written in { } or [ ]
     open_from, depth = None, 0
-    for event in YAML(typ="rt", pure=True).parse(text):
+    for event in events:
         if isinstance(event, CollectionStartEvent):
             flow.append(bool(event.flow_style))
         elif isinstance(event, CollectionEndEvent):
@@ -237,9 +253,11 @@ class Located:
         return Problem(file, line, _key(path), message, severity)
 
 
-def read_located(path: str | Path) -> Located:
-    """Read a scenario file and every file it ``extends``, merged, with locations."""
+def read_located(path: str | Path, root: str | Path | None = None) -> Located:
+    """Read a scenario file and every file it ``extends``, merged, with locations; every file it
+    names must lie inside ``root`` (see :func:`~patientflow.files.root_for`)."""
     path = Path(path)
+    root = root_for(path, root)
     chain: list[_Source] = []
     seen: list[Path] = []
     problems: list[Problem] = []
@@ -253,13 +271,14 @@ def read_located(path: str | Path) -> Located:
                                     "extends", f"extends makes a cycle: {cycle}"))
             break
         seen.append(resolved)
-        if not current.is_file():
-            if child is None:
-                raise ScenarioError([Problem(str(current), 1, "file", "scenario file not found")])
-            problems.append(Problem(str(child.path), child.locations.get(("extends",), ("", 1))[1],
-                                    "extends", f"file not found: {current} (the path is relative to {child.path.name})"))
-            break
-        source = _Source(current)
+        if child is None and not current.is_file():
+            raise ScenarioError([Problem(str(current), 1, "file", "scenario file not found")])
+        if child is not None:
+            refused = _parent_problem(child, current, root)
+            if refused:
+                problems.append(refused)
+                break
+        source = _Source(current, root)
         source.read()
         problems.extend(source.problems)
         if source.data is None:
@@ -289,6 +308,20 @@ def read_located(path: str | Path) -> Located:
     data.pop("extends", None)
     files = [s.path for s in chain] + [r for s in chain for r in s.references]
     return Located(data, locations, files, path)
+
+
+def _parent_problem(child: _Source, parent: Path, root: Path) -> Problem | None:
+    """Why the file ``child`` extends may not be read (outside the root, not a regular file,
+    missing), located at its ``extends:`` line; None when it may."""
+    line = child.locations.get(("extends",), ("", 1))[1]
+    try:
+        inside(parent, root)
+    except FileRefused as exc:
+        named = shown(child.data.get("extends"), PATH_SHOWN)
+        if str(exc) == "file not found":
+            return Problem(str(child.path), line, "extends", f"file not found: {parent} (the path is relative to {child.path.name})")
+        return Problem(str(child.path), line, "extends", f"{named}: {exc}")
+    return None
 
 
 def scenario_hash(located: Located) -> str:

@@ -16,6 +16,9 @@ DEFAULT_RANGE = (-2, 3)
 _RANGE = re.compile(r"^\s*([+-]?\d+)\s*(?:\.\.|…|to)\s*([+-]?\d+)\s*$")
 
 
+WIDEST_CHANGE = 1_000  # staff per roster block the optimiser may add or take away
+
+
 def parse_range(value: Any) -> tuple[int, int]:
     """A range of changes: ``"-2..+3"``, ``[-2, 3]`` or ``null`` (the default −2 … +3)."""
     if value is None or value == "default":
@@ -30,6 +33,9 @@ def parse_range(value: Any) -> tuple[int, int]:
         raise ValueError(f"a range of changes reads '-2..+3' or [-2, 3], got {value!r}")
     if low > high:
         raise ValueError(f"the range {low}..{high} is empty: the first change must not exceed the second")
+    if max(-low, high) > WIDEST_CHANGE:
+        raise ValueError(f"a change of more than {WIDEST_CHANGE} staff per roster block is beyond any roster: "
+                         "write a range such as '-2..+3'")
     return low, high
 
 

@@ -105,6 +105,10 @@ class Scenario:
         return f"Scenario({self.name!r}, from {self.path.name})"
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, validate and compile a scenario file; raises :class:`ScenarioError` on bad input."""
-    return Scenario(read_located(path))
+def load_scenario(path: str | Path, root: str | Path | None = None) -> Scenario:
+    """Read, validate and compile a scenario file; raises :class:`ScenarioError` on bad input.
+
+    Every file it names (``extends:``, profiles, ``empirical(file.csv)``) must lie inside
+    ``root``: by default the current folder when ``path`` lies inside it, else ``path``'s own
+    folder (see :mod:`patientflow.files`). Give ``root`` to widen it on purpose."""
+    return Scenario(read_located(path, root))

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
 from ..distributions import Distribution, parse_duration
 from ..errors import PartError, plain_message
@@ -25,7 +25,11 @@ from .values import (BY_JSON, DISTRIBUTION_JSON, DURATION_JSON, MIX_JSON, NAMES_
                      parse_positive_duration, parse_profile, parse_share, profile_json)
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
-                     populate_by_name=True)
+                     populate_by_name=True, allow_inf_nan=False)
+MAX_REPLICATIONS = 100_000
+SHORTEST_RUN = 1.0  # minutes: a shorter run measures nothing, and its per-day rates explode
+MOST_A_DAY = 10_000_000  # arrivals a day of one stream: beyond any region's demand
+MOST_COST = 1_000_000.0  # cost per hour of one unit of a resource
 
 
 Share = Annotated[float, BeforeValidator(parse_share), WithJsonSchema(SHARE_JSON)]
@@ -54,12 +58,14 @@ class RunSpec(BaseModel):
     model_config = _STRICT
     length: PositiveDuration = 28 * DAY
     warm_up: Duration = 0.0
-    replications: int = Field(10, ge=1)
-    seed: int = Field(0, ge=0)
+    replications: int = Field(10, ge=1, le=MAX_REPLICATIONS)
+    seed: int = Field(0, ge=0, lt=2**63)
     max_inside: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _warm_up_inside_run(self) -> "RunSpec":
+        if self.length < SHORTEST_RUN:
+            raise ValueError(f"a run shorter than {SHORTEST_RUN:.0f} minute measures nothing: give run.length such as 28d")
         if self.warm_up >= self.length:
             raise ValueError("warm_up must be shorter than the run length")
         return self
@@ -68,8 +74,8 @@ class RunSpec(BaseModel):
 class StreamSpec(BaseModel):
     model_config = _STRICT
     pathway: Name
-    per_day: float | None = Field(None, gt=0, allow_inf_nan=False)
-    per_hour: float | None = Field(None, gt=0, allow_inf_nan=False)
+    per_day: float | None = Field(None, gt=0, le=MOST_A_DAY, allow_inf_nan=False)
+    per_hour: float | None = Field(None, gt=0, le=MOST_A_DAY / 24, allow_inf_nan=False)
     by_hour: Annotated[tuple[float, ...], parse_profile(24), WithJsonSchema(profile_json(24))] | None = None
     by_weekday: Annotated[tuple[float, ...], parse_profile(7), WithJsonSchema(profile_json(7))] | None = None
     by_week: Annotated[tuple[float, ...], parse_profile(HOURS_PER_WEEK), WithJsonSchema(profile_json(HOURS_PER_WEEK))] | None = None
@@ -109,11 +115,11 @@ class InitialSpec(BaseModel):
 
 class ResourceSpec(BaseModel):
     model_config = _STRICT
-    count: Annotated[float, BeforeValidator(parse_count), WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})] | None = None
+    count: Annotated[float, AllowInfNan(True), BeforeValidator(parse_count), WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})] | None = None
     roster: Annotated[tuple[Shift, ...], BeforeValidator(_roster), WithJsonSchema(
         {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
          "description": 'shifts and staff on them: {"07:00-19:00": 5, "mon-fri 19:00-07:00": 3}'})] | None = None
-    cost_per_hour: float = Field(0.0, ge=0, allow_inf_nan=False)
+    cost_per_hour: float = Field(0.0, ge=0, le=MOST_COST, allow_inf_nan=False)
     queue: Name = "fifo"
     initial: InitialSpec | None = None
     description: str = ""
@@ -282,9 +288,9 @@ class OptimiseSpec(BaseModel):
                        "default: every resource with a cost per hour"})] | None = None
     constraints: Names | None = None  # moment names; None: every critical moment
     confidence: float = Field(0.95, gt=0.5, lt=1)
-    budget: float | None = Field(None, gt=0, allow_inf_nan=False)
-    max_evaluations: int = Field(150, ge=1)
-    first_replications: int = Field(5, ge=3)
+    budget: float | None = Field(None, gt=0, le=MOST_COST * 1e6, allow_inf_nan=False)
+    max_evaluations: int = Field(150, ge=1, le=100_000)
+    first_replications: int = Field(5, ge=3, le=1_000)
     max_replications: int = Field(20, ge=3)
     confirm_replications: int = Field(20, ge=3)
     keep_met: bool = True  # hold the other targets the input meets (they may not be broken)
