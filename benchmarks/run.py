@@ -62,6 +62,7 @@ COL = {name: i for i, name in enumerate(EVENTS)}
 N_EVENTS = len(EVENTS)
 
 GOALS = {  # name: (comparison, bound)
+    "short_replication_ratio": (">=", 0.9),
     "generality_ratio": (">=", 1.3),
     "expert_ratio": (">=", 0.8),
     "import_seconds": ("<=", 0.3),
@@ -725,8 +726,34 @@ def profile_walk_in(top: int = 25) -> None:
     pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(top)
 
 
+def measure_short(fig: Figures, quick: bool) -> None:
+    """Short replications: pf.simulate(jobs=1) against the engine alone, on a one-day model of
+    about 230 patients a replication, alternating the two, repetition by repetition (CPU time)."""
+    import patientflow as pf
+    from patientflow.engine.replication import simulate_replication
+
+    import pandas  # noqa: F401  (as a notebook has them: what a full collection would walk)
+    import scipy.stats  # noqa: F401
+    sc = pf.load_scenario(WALK_IN).with_changes({"run.length": "1d", "run.warm_up": 0, "demand.walk_ins.per_day": 230})
+    n, repetitions = (20, 2) if quick else (200, 5)
+    print(f"\nShort replications: {n} one-day replications (~230 patients each), pf.simulate(jobs=1) vs the "
+          f"engine alone, {repetitions} alternating repetitions. {load_average()}", flush=True)
+    ratios, patients = [], 0
+    for i in range(repetitions):
+        started = time.process_time()
+        patients = sum(simulate_replication(sc.model, 1, r).times.shape[0] for r in range(n))
+        engine = time.process_time() - started
+        started = time.process_time()
+        pf.simulate(sc, replications=n, seed=1, jobs=1)
+        whole = time.process_time() - started
+        ratios.append(engine / whole)
+        print(f"  repetition {i + 1}: engine {engine:.2f} s, pf.simulate {whole:.2f} s CPU", flush=True)
+    fig.add("short_replication_ratio", median(ratios), "x",
+            f"engine alone ÷ pf.simulate(jobs=1), {patients / n:.0f} patients a replication")
+
+
 PARTS = {"walk_in": measure_walk_in, "baseline": measure_baseline_year, "import": measure_import,
-         "parallel": measure_parallel, "memory": measure_memory}
+         "parallel": measure_parallel, "memory": measure_memory, "short": measure_short}
 
 
 def main() -> int:

@@ -111,6 +111,7 @@ class _Replication:
         self.n_initial = n_initial
         self.n_streams = n_streams
         self.stop = env.event()
+        self.processes: list[simpy.Process] = []  # every process started: undone at the end (see _teardown)
 
     # random draws --------------------------------------------------------------------
     def _uniform(self, stream: int, purpose: str, k: int) -> float:
@@ -139,6 +140,22 @@ class _Replication:
             self.stop.succeed()
 
     # processes -------------------------------------------------------------------------
+    def _start(self, generator) -> None:
+        self.processes.append(self.env.process(generator))
+
+    def _teardown(self) -> None:
+        """Break the reference cycles a finished run leaves behind, so that reference counting
+        frees it at once, without a full garbage collection: each process still suspended (a
+        patient still inside, an arrival stream, a roster) holds the environment in its frame,
+        and it and the event it waits for point at each other; the environment's schedule holds
+        the events. SimPy has no public way to undo these, so its attributes are used here."""
+        for process in self.processes:
+            process._generator.close()  # type: ignore[attr-defined]
+            process._target = None  # type: ignore[attr-defined]
+        self.processes.clear()
+        self.env._queue.clear()  # type: ignore[attr-defined]
+        self.pools = []
+
     def _new_patient(self, stream: int, k: int) -> _Patient:
         patient = _Patient(stream, k, self.n_attributes, self.n_events)
         self.patients.append(patient)
@@ -158,7 +175,7 @@ class _Replication:
                 self._assign(mix, patient, None)
             patient.times[arrived] = env.now
             self._count_inside(+1)
-            env.process(self._patient(patient, stream.first_step, None))
+            self._start(self._patient(patient, stream.first_step, None))
 
     def _initial_state(self) -> None:
         """Resources that start partly occupied: occupants hold a unit from time 0."""
@@ -179,7 +196,7 @@ class _Replication:
                 patient = self._new_patient(stream, k)
                 patient.held.append(r)
                 self._count_inside(+1)
-                self.env.process(self._patient(patient, step.index, remaining[k]))
+                self._start(self._patient(patient, step.index, remaining[k]))
 
     def _residual_times(self, step: Step, stream: int, n: int) -> list[float]:
         """Remaining times of occupants found mid-stay: length-biased stays times a uniform share."""
@@ -291,10 +308,10 @@ class _Replication:
             if resource.capacity_by_minute is not None:
                 changes = roster_changes(resource.capacity_by_minute, self.length)
                 if changes:  # the pool starts at the roster's level at time 0 (capacity_at(0))
-                    env.process(run_roster(env, self.pools[r], changes))
+                    self._start(run_roster(env, self.pools[r], changes))
         self._initial_state()
         for s in range(len(self.model.streams)):
-            env.process(self._arrivals(s))
+            self._start(self._arrivals(s))
         env.run(until=simpy.AnyOf(env, [self.stop, env.timeout(self.length)]))
         for pool in self.pools:
             pool.finish()
@@ -304,7 +321,7 @@ class _Replication:
         patients = self.patients
         n = len(patients)
         times = np.array([p.times for p in patients], dtype=float).reshape(n, self.n_events)
-        return Log(
+        log = Log(
             replication=self.streams.replication,
             times=times,
             attributes=np.array([p.attrs for p in patients], dtype=np.int16).reshape(n, self.n_attributes),
@@ -319,6 +336,8 @@ class _Replication:
             length=float(env.now), overloaded=self.overloaded,
             waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
             events_processed=next(env._eid))  # type: ignore[attr-defined]
+        self._teardown()
+        return log
 
 
 def time_of_day_wait(cumulative: list[float], clock: float, u: float) -> float:

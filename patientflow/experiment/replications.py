@@ -13,7 +13,6 @@ rerun runs only the missing ones.
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import signal
@@ -60,7 +59,6 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
     """One replication, measured; safe to run in a worker process (it writes nothing)."""
     started = time.perf_counter()
     log = simulate_replication(model, seed, replication, max_inside=inside_bound(model))
-    gc.collect()  # a replication's SimPy processes still waiting at the end form reference cycles
     stats = measure(model, log)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
