@@ -83,11 +83,12 @@ def test_comparison_reports_staff_cost_and_different_run_settings(tmp_path):
 @pytest.mark.slow
 def test_a_killed_run_resumes_with_only_the_missing_replications_and_ends_identical(tmp_path):
     path = write(tmp_path, CALLS.replace("length: 4d", "length: 14d"))
-    whole = cli("run", path, "-r", 10, "--out", tmp_path / "whole", "--jobs", 1, "--patients")
+    # --fresh: the folder's own store resumes it, not replications the shared store holds
+    whole = cli("run", path, "-r", 10, "--out", tmp_path / "whole", "--jobs", 1, "--patients", "--fresh")
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "patientflow.cli", "run", str(path), "-r", "10", "--out", str(out),
-                             "--jobs", "1", "--patients"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--jobs", "1", "--patients", "--fresh"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / ".replications").glob("replication-*.npz"))) < 3:
         time.sleep(0.05)
@@ -96,7 +97,7 @@ def test_a_killed_run_resumes_with_only_the_missing_replications_and_ends_identi
     done_before = sorted(int(p.stem.split("-")[1]) for p in (out / ".replications").glob("replication-*.npz"))
     assert 3 <= len(done_before) < 10, "the run was killed part way"
     assert not (out / "summary.csv").exists()
-    again = cli("run", path, "-r", 10, "--out", out, "--jobs", 1, "--patients")
+    again = cli("run", path, "-r", 10, "--out", out, "--jobs", 1, "--patients", "--fresh")
     assert again.returncode == 0, again.stderr
     meta = json.loads((out / "run.json").read_text())
     ready = [r for r in done_before if (out / ".replications" / f"patients-{r:05d}.parquet").exists()]

@@ -70,6 +70,16 @@ def load(path: Path, root: Optional[Path] = None):
         fail(exc.problems)
 
 
+FRESH = typer.Option(False, "--fresh", help="Simulate every replication anew, ignoring the shared replication store.")
+
+
+def fresh_start(fresh: bool) -> None:
+    """``--fresh``: this process neither reads nor keeps replications in the shared store."""
+    if fresh:
+        import os
+        os.environ["PATIENTFLOW_CACHE"] = "off"
+
+
 ROOT = typer.Option(None, "--root", help="The folder every file a scenario names must lie in (default: the current "
                    "folder when the scenario lies inside it, else the scenario's own folder).")
 
@@ -118,11 +128,13 @@ def run(
     max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
     excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, staff cost)."),
     root: Optional[Path] = ROOT,
+    fresh: bool = FRESH,
 ) -> None:
     """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
     patients.parquet). A killed run resumes: run the same command again."""
     from ..report.run_folder import run_to_folder
 
+    fresh_start(fresh)
     sc = load(scenario, root)
     with simulation_errors(sc):  # the overload check runs the scenario briefly
         warnings = [str(w) for w in sc.warnings()]
@@ -143,6 +155,8 @@ def run(
     if res.overloaded:
         typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded; the longest queue: "
                    f"{', '.join(res.overwhelmed)}", err=True)
+    from .terminal import reuse_text
+    typer.echo(reuse_text(res))
     typer.echo(f"wrote {done.folder}/report.html, summary.csv, utilisation.csv, run.json"
                + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
                + f" in {res.seconds:.1f} s")

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from .app import BAD_INPUT, ROOT, fail, load, app
+from .app import BAD_INPUT, FRESH, ROOT, app, fail, fresh_start, load
 
 SCENARIO = typer.Option(None, "--scenario", "-s", help="The scenario the log records (default: the one its mapping file names).")
 COLUMNS = typer.Option(None, "--columns", help="The column mapping (YAML; default: LOG's name with .yaml, if there is one).")
@@ -156,6 +156,7 @@ def check_fit_command(
     period: str = PERIOD,
     strict: bool = STRICT,
     root: Optional[Path] = ROOT,
+    fresh: bool = FRESH,
 ) -> None:
     """Simulate the scenario over the log's period and set every moment against the log: writes
     check_fit.html and check_fit.csv. Exit 0 whatever the verdict (read it in the report)."""
@@ -166,6 +167,7 @@ def check_fit_command(
     from ..distributions import DistributionError, parse_duration
 
     _check_period(period)
+    fresh_start(fresh)
     try:
         warm = parse_duration(warm_up) if warm_up is not None else None
     except DistributionError as exc:

@@ -30,3 +30,9 @@ def print_targets(summary, title: str, headline: list[str] | None = None) -> Non
     console.print(table)
     for line in headline or []:
         console.print(line, markup=False, highlight=False)
+
+
+def reuse_text(res) -> str:
+    """``20 replications reused, 20 run``: what the shared store (or the run's folder) saved."""
+    reused = res.reused
+    return f"{reused} replication{'s' if reused != 1 else ''} reused, {len(res.replications) - reused} run"

@@ -80,6 +80,7 @@ def simulate_to_precision(scenario, precision: float, seed: int | None = None, *
     """Run batches of replications until the precision holds twice running; (Results, report)."""
     from .replications import run_replications
     from ..moments import summary_rows
+    from .cache import chosen_cache
     from .results import Results
 
     if not 0 < precision < 1:
@@ -87,6 +88,7 @@ def simulate_to_precision(scenario, precision: float, seed: int | None = None, *
     _n, seed = scenario.run_defaults(None, seed)
     rows = summary_rows(scenario.model)
     started = time.perf_counter()
+    cache = chosen_cache(True)
     results = []
     held_before = False
     last_limiting: list[dict] = []
@@ -94,7 +96,7 @@ def simulate_to_precision(scenario, precision: float, seed: int | None = None, *
     while len(results) < max_replications:
         numbers = list(range(len(results), min(len(results) + batch, max_replications)))
         results += run_replications(scenario.model, seed, numbers, jobs=jobs, dask=dask, keep_logs=keep_patients,
-                                    store=store, patients=patients, on_done=on_done)
+                                    store=store, patients=patients, cache=cache, on_done=on_done)
         per_rep = np.stack([r.stats for r in results])
         short = imprecise(rows, per_rep, precision)
         if not short and held_before:

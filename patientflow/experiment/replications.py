@@ -52,13 +52,27 @@ class ReplicationResult:
     overwhelmed: str = ""  # when overloaded: the resource with the longest queue at the stop
     log: Log | None = None
     patients_parquet: bytes | None = None  # when asked: the patient log as a Parquet file's bytes
+    log_file: bytes | None = None  # when asked: the log as its file in the shared store (see .cache)
+    reused: bool = False  # measured from a replication an earlier command computed
 
 
 def run_replication(model: Model, seed: int, replication: int, keep_log: bool = False,
-                    patients_parquet: bool = False) -> ReplicationResult:
-    """One replication, measured; safe to run in a worker process (it writes nothing)."""
+                    patients_parquet: bool = False, cache_identity: dict | None = None) -> ReplicationResult:
+    """One replication, measured; safe to run in a worker process (it writes nothing). With a
+    ``cache_identity``, the log comes back as the bytes of its file in the shared store."""
     started = time.perf_counter()
     log = simulate_replication(model, seed, replication, max_inside=inside_bound(model))
+    result = result_of(model, log, keep_log, patients_parquet, started)
+    if cache_identity is not None:
+        from .cache import log_bytes
+        result.log_file = log_bytes(log, cache_identity)
+    return result
+
+
+def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, started: float,
+             reused: bool = False) -> ReplicationResult:
+    """A replication's result from its log: the one way a log is measured, new or stored."""
+    replication = log.replication
     stats = measure(model, log)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
@@ -77,7 +91,7 @@ def run_replication(model: Model, seed: int, replication: int, keep_log: bool = 
         inside_series=series, leaving=leaving_per_day(model, log), patients=int(log.times.shape[0]),
         inside_at_end=int(np.count_nonzero(log.outcome == INSIDE)), overloaded=log.overloaded,
         overwhelmed=_longest_queue(model, log) if log.overloaded else "",
-        seconds=time.perf_counter() - started, log=log if keep_log else None, patients_parquet=parquet)
+        seconds=time.perf_counter() - started, log=log if keep_log else None, patients_parquet=parquet, reused=reused)
 
 
 def hour_of_week_records(log: Log, measured: np.ndarray, minutes: np.ndarray,
@@ -119,6 +133,11 @@ def _longest_queue(model: Model, log: Log) -> str:
         return ""
     r = int(np.argmax(log.waiting_at_end))
     return f"{model.resources[r].name} ({int(log.waiting_at_end[r])} waiting)"
+
+
+def _engine_identity(model: Model) -> str:
+    from .cache import engine_identity
+    return engine_identity(model)
 
 
 def cores() -> int:
@@ -216,26 +235,40 @@ def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None) -> It
 
 def run_replications(model: Model, seed: int, replications: list[int], *, jobs: int = 1,
                      dask: str | None = None, keep_logs: int = PATIENT_LOG_REPLICATIONS,
-                     store=None, patients: bool = False,
+                     store=None, patients: bool = False, cache=None,
                      on_done: Callable[[ReplicationResult, bool], None] | None = None) -> list[ReplicationResult]:
     """Run the given replication numbers and return their results in order of number.
 
-    With a ``store``, replications already saved there (and found to be what they claim) are
-    loaded instead of run, and each new one is saved as soon as it finishes; with ``patients``,
-    its patient log too.
+    With a ``store`` (the run folder's), replications already saved there (and found to be what
+    they claim) are loaded instead of run, and each new one is saved as soon as it finishes; with
+    ``patients``, its patient log too. With a ``cache`` (the shared
+    :class:`~patientflow.experiment.cache.ReplicationCache`), a replication another command
+    computed is measured from its stored log instead of simulated, and each new log is kept.
     ``on_done(result, resumed)`` is called as each arrives (for progress bars)."""
     results: dict[int, ReplicationResult] = {}
     calls = []
+    engine = _engine_identity(model) if cache is not None else None
     for r in replications:
         wants_part = patients or r < keep_logs  # the first few always keep their patients (figures)
+        keep_log, part = r < keep_logs and store is None, store is not None and wants_part
         result = store.take(r, wants_part) if store is not None else None
+        if result is not None:
+            result.reused = True
+        if result is None and cache is not None:
+            log = cache.get(cache.identity(engine, seed, r))
+            result = result_of(model, log, keep_log, part, time.perf_counter(), reused=True) if log else None
+            if result is not None and store is not None:
+                store.save(result)
         if result is not None:
             results[r] = result
             if on_done:
                 on_done(result, True)
             continue
-        calls.append((model, seed, r, r < keep_logs and store is None, store is not None and wants_part))
+        calls.append((model, seed, r, keep_log, part, cache.identity(engine, seed, r) if cache is not None else None))
     for result in _execute(calls, jobs, dask):
+        if cache is not None and result.log_file is not None:
+            cache.put(cache.identity(engine, seed, result.replication), result.log_file)
+        result.log_file = None
         if store is not None:
             store.save(result)
         results[result.replication] = result

@@ -46,6 +46,7 @@ class Results:
         self._leaving = np.stack([r.leaving for r in results]) if results else np.empty((0, len(scenario.model.outcomes)))
         self._inside_at_end = np.array([r.inside_at_end for r in results], dtype=float)
         self.seconds = seconds
+        self.reused = sum(r.reused for r in results)  # replications measured from one computed before
 
     def summary(self):
         """One row per moment × group × target tier (the columns of summary.csv); a fresh copy
@@ -177,26 +178,30 @@ class Results:
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None, *,
              jobs: int = 1, dask: str | None = None, keep_patients: int = PATIENT_LOG_REPLICATIONS,
-             store=None, patients: bool = False,
+             store=None, patients: bool = False, cache=True,
              on_done: Callable[[ReplicationResult, bool], None] | None = None) -> Results:
     """Run ``replications`` (default: the scenario's) with ``seed`` (default: the scenario's).
 
     ``jobs`` local processes (0: all cores) or a Dask cluster (``dask="local"`` or a scheduler
     address). With a ``store`` (see :mod:`patientflow.experiment.store`) finished replications are kept on
-    disk and reused; with ``patients`` too, every replication's patient log is written there."""
+    disk and reused; with ``patients`` too, every replication's patient log is written there.
+    ``cache``: the shared replication store (:mod:`patientflow.experiment.cache`; True: where the
+    environment says, False: none), so a replication computed before is measured, not run again;
+    ``Results.reused`` counts them. The results are the same either way."""
     n, seed = scenario.run_defaults(replications, seed)
     if n < 1:
         raise ValueError("replications must be at least 1")
-    return run_numbers(scenario, list(range(n)), seed, jobs=jobs, dask=dask,
-                       keep_patients=keep_patients, store=store, patients=patients, on_done=on_done)
+    return run_numbers(scenario, list(range(n)), seed, jobs=jobs, dask=dask, keep_patients=keep_patients,
+                       store=store, patients=patients, cache=cache, on_done=on_done)
 
 
 def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int = 1, dask: str | None = None,
                 keep_patients: int = PATIENT_LOG_REPLICATIONS, store=None, patients: bool = False,
-                on_done=None) -> Results:
+                cache=True, on_done=None) -> Results:
     """Results of the given replication numbers (see :func:`simulate`)."""
+    from .cache import chosen_cache
     started = time.perf_counter()
     results = run_replications(scenario.model, seed, numbers, jobs=jobs, dask=dask, keep_logs=keep_patients,
-                               store=store, patients=patients, on_done=on_done)
+                               store=store, patients=patients, cache=chosen_cache(cache), on_done=on_done)
     parts = store.patients_parts(numbers) if store is not None else None
     return Results(scenario, seed, results, time.perf_counter() - started, parts)

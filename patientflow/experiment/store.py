@@ -28,7 +28,7 @@ from .output import atomic_path, output_errors
 from .replications import ReplicationResult
 
 ARRAYS = ("stats", "busy", "rostered", "queue", "inside", "measured_minutes", "inside_series", "leaving")
-NOT_STORED = ("log", "patients_parquet")  # a result's fields kept out of its stored file
+NOT_STORED = ("log", "patients_parquet", "log_file", "reused")  # a result's fields kept out of its stored file
 FORMAT = 3  # the layout of a stored replication: a store of another layout is started afresh
 SET_ASIDE = "set-aside"
 

@@ -112,7 +112,8 @@ def _metadata(scenario, res, ident: dict, warnings: list[str], ran: list[int], l
     meta = output.run_metadata(scenario, res, {**ident, "replications": len(res.replications)})
     meta["warnings"] = warnings
     meta["replications_run"] = sorted(ran)
-    meta["replications_resumed"] = sorted(loaded)
+    meta["replications_resumed"] = sorted(loaded)  # from this folder, or measured from the shared store
+    meta["replications_reused"] = len(loaded)
     if report is not None:
         meta["precision"] = {"asked": precision, "satisfied": report.satisfied, "limiting": report.limiting}
     return meta
