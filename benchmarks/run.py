@@ -63,6 +63,7 @@ N_EVENTS = len(EVENTS)
 
 GOALS = {  # name: (comparison, bound)
     "short_replication_ratio": (">=", 0.9),
+    "compare_after_run_ratio": ("<=", 1.2),
     "generality_ratio": (">=", 1.3),
     "expert_ratio": (">=", 0.8),
     "import_seconds": ("<=", 0.3),
@@ -752,8 +753,46 @@ def measure_short(fig: Figures, quick: bool) -> None:
             f"engine alone ÷ pf.simulate(jobs=1), {patients / n:.0f} patients a replication")
 
 
+def measure_reuse(fig: Figures, quick: bool) -> None:
+    """compare right after run: ``compare base variant`` once ``run base`` has filled the shared
+    store, over ``run variant`` alone with an empty store (wall time of whole commands)."""
+    import tempfile
+
+    if not BASELINE.exists():
+        fig.add("compare_after_run_ratio", None, "x", "skipped: no scenarios/baseline.yaml")
+        return
+    n, repetitions = (4, 1) if quick else (20, 2)
+    length = "3d" if quick else "14d"
+    print(f"\nReuse: compare baseline+variant right after run baseline, over run variant alone; {n} replications "
+          f"of {length}, jobs 2, {repetitions} alternating repetitions. {load_average()}", flush=True)
+    ratios = []
+    with tempfile.TemporaryDirectory() as top:
+        top = Path(top)
+        base = top / "base.yaml"
+        base.write_text(f"extends: {BASELINE}\nrun: {{length: {length}, warm_up: 1d}}\n")
+        variant = top / "variant.yaml"
+        variant.write_text("extends: base.yaml\nname: Two more ward beds\nresources:\n  ward_bed: {count: 482}\n")
+
+        def timed(store: str, *args) -> float:
+            env = {**os.environ, "PATIENTFLOW_CACHE": str(top / store)}
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "patientflow.cli", *args, "-r", str(n), "--jobs", "2",
+                                   "--root", str(ROOT.anchor)], capture_output=True, text=True, env=env, cwd=top)
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr)
+            return time.perf_counter() - started
+
+        for i in range(repetitions):
+            timed(f"shared{i}", "run", str(base), "--out", str(top / f"base{i}"))
+            compare = timed(f"shared{i}", "compare", str(base), str(variant), "--out", str(top / f"cmp{i}"))
+            alone = timed(f"empty{i}", "run", str(variant), "--out", str(top / f"variant{i}"))
+            ratios.append(compare / alone)
+            print(f"  repetition {i + 1}: compare after run {compare:.1f} s, run variant alone {alone:.1f} s", flush=True)
+    fig.add("compare_after_run_ratio", median(ratios), "x", f"{n} replications of the baseline ({length})")
+
+
 PARTS = {"walk_in": measure_walk_in, "baseline": measure_baseline_year, "import": measure_import,
-         "parallel": measure_parallel, "memory": measure_memory, "short": measure_short}
+         "parallel": measure_parallel, "memory": measure_memory, "short": measure_short, "reuse": measure_reuse}
 
 
 def main() -> int:
