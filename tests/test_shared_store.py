@@ -89,3 +89,13 @@ def test_run_reuses_replications_another_command_computed_and_fresh_ignores_them
     assert "0 replications reused, 4 run" in said
     assert (tmp_path / "b" / "summary.csv").read_bytes() == (tmp_path / "c" / "summary.csv").read_bytes()
     assert (tmp_path / "b" / "report.html").stat().st_size > 0
+
+
+def test_the_optimiser_measures_candidates_another_search_computed(tmp_path):
+    from patientflow.optimiser.search import optimise
+    base = pf.load_scenario(write(tmp_path, CALLS))
+    first = optimise(base, vary=["clinician=-1..+1"], constraints=["to_clinician"], max_evaluations=4, jobs=1)
+    again = optimise(base.with_changes({"name": "Renamed"}), vary=["clinician=-1..+1"], constraints=["to_clinician"],
+                     max_evaluations=4, jobs=1)
+    assert first.replications_run > 0 and again.replications_run == 0
+    assert again.winner == first.winner and again.status == first.status

@@ -223,14 +223,32 @@ def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -
             cluster.close()
 
 
-def _tagged_replication(tag, model: Model, seed: int, replication: int) -> tuple:
-    return tag, run_replication(model, seed, replication)
+def _tagged_replication(tag, model: Model, seed: int, replication: int, cache_identity: dict | None = None) -> tuple:
+    return tag, run_replication(model, seed, replication, cache_identity=cache_identity)
 
 
-def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None) -> Iterator[tuple]:
+def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None, cache=None) -> Iterator[tuple]:
     """Replications of several scenarios in one batch: ``(tag, model, seed, replication)`` in,
-    ``(tag, result)`` out as each completes (the optimiser runs many candidates at once)."""
-    yield from _execute(calls, jobs, dask, _tagged_replication)
+    ``(tag, result)`` out as each completes (the optimiser runs many candidates at once). With a
+    ``cache`` (the shared store), those computed before are measured from it first."""
+    engines: dict[int, str] = {}
+    todo = []
+    for tag, model, seed, r in calls:
+        identity = None
+        if cache is not None:
+            if id(model) not in engines:
+                engines[id(model)] = _engine_identity(model)
+            identity = cache.identity(engines[id(model)], seed, r)
+            log = cache.get(identity)
+            if log is not None:
+                yield tag, result_of(model, log, False, False, time.perf_counter(), reused=True)
+                continue
+        todo.append(((len(todo), tag), model, seed, r, identity))
+    for (i, tag), result in _execute(todo, jobs, dask, _tagged_replication):
+        if cache is not None and result.log_file is not None:
+            cache.put(todo[i][4], result.log_file)
+        result.log_file = None
+        yield tag, result
 
 
 def run_replications(model: Model, seed: int, replications: list[int], *, jobs: int = 1,

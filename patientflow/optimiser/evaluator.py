@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..experiment.cache import chosen_cache
 from ..experiment.replications import run_tagged
 from ..experiment.results import Results
 from ..experiment.store import Interrupted, ReplicationStore
@@ -93,11 +94,11 @@ class Evaluator:
                 else:
                     calls.append(((x, store), sc.model, self.seed, r))
         try:
-            for (x, store), result in run_tagged(calls, self.jobs, self.dask):
+            for (x, store), result in run_tagged(calls, self.jobs, self.dask, chosen_cache(True)):
                 if store is not None:
                     store.save(result)
                 self._keep(x, result)
-                self.replications_run += 1
+                self.replications_run += not result.reused  # another command computed the others
         except KeyboardInterrupt:
             if self.folder is None:
                 raise
