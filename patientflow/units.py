@@ -70,3 +70,18 @@ def row_label(title: str, group: str, tier: str = "") -> str:
     """A summary row as a label: ``Response (category 1) · 90% within 15min``."""
     label = title + (f" ({group_label(group)})" if group != "all" else "")
     return label + (f" · {tier}" if tier else "")
+
+
+def change_text(value: float, low: float, high: float, unit: str) -> str:
+    """A difference with its 95 % interval, signed: ``-285 min (-370 to -200)``, ``+4.1 points
+    (+1.5 to +6.7)`` (a share's in percentage points); a wait under 10 minutes with a decimal."""
+    if missing(value):
+        return "–"
+    if unit == SHARE:
+        scale, suffix, digits = 100.0, " points", 1
+    else:
+        scale, suffix, digits = 1.0, " min", 0 if abs(value) >= 10 else 1
+    def signed(x: float) -> str:
+        return "–" if missing(x) else f"{scale * x:+,.{digits}f}"
+    interval = "" if missing(low) or missing(high) else f" ({signed(low)} to {signed(high)})"
+    return f"{signed(value)}{suffix}{interval}"

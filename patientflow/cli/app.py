@@ -167,40 +167,46 @@ def compare(
     scenarios: list[Path] = typer.Argument(..., help="Two or more scenario files; the first is the baseline."),
     replications: Optional[int] = typer.Option(None, "--replications", "-r", min=2, help="Replications (default: the first scenario's)."),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the first scenario's)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/compare-<first file name>/)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/compare-<every file name>/)."),
+    threshold_wait: Optional[str] = typer.Option(None, "--threshold-wait", metavar="DURATION", help="The smallest change in a time that counts, e.g. 2min (default: the first scenario's compare.threshold_wait, else 1min)."),
+    threshold_share: Optional[str] = typer.Option(None, "--threshold-share", metavar="SHARE", help="The smallest change in a share that counts, e.g. 0.5% (default: the first scenario's compare.threshold_share, else 1%)."),
     jobs: int = JOBS,
     dask: Optional[str] = DASK,
     root: Optional[Path] = ROOT,
+    fresh: bool = FRESH,
 ) -> None:
-    """Compare scenarios against the first with paired differences (common random numbers):
-    writes comparison.csv and comparison.html."""
-    from ..experiment import output
+    """Compare scenarios against the first with paired differences (common random numbers): a
+    change counts when its interval and the practical threshold both say so. Writes
+    comparison.html, comparison.csv, scorecard.csv, costs.csv and by_hour.csv."""
+    from ..experiment.comparison import ThresholdError, folder_name, resolve_threshold
     from ..experiment.comparison import compare as run_compare
-    from ..experiment.lock import locked
-    from ..report.comparison_page import render_comparison
+    from ..report.comparison_folder import FILES, compare_to_folder
+    from .comparison_terminal import print_comparison
 
     if len(scenarios) < 2:
         typer.echo("compare needs at least two scenario files", err=True)
         raise typer.Exit(BAD_INPUT)
+    fresh_start(fresh)
     loaded = {}
     for path in scenarios:
         sc = load(path, root)
         name = sc.name if sc.name not in loaded else f"{sc.name} ({path.name})"
         loaded[name] = sc
     first = next(iter(loaded.values()))
+    try:
+        resolve_threshold(first, threshold_wait, threshold_share)
+    except ThresholdError as exc:
+        fail([f"--{exc.key.replace('_', '-')}: {exc.message}"])
     n, _seed = first.run_defaults(replications)
-    folder = out or Path("reports") / f"compare-{scenarios[0].stem}"
+    folder = out or Path("reports") / folder_name(scenarios)
     with simulation_errors(first), progress(n * len(loaded)) as advance:
-        comparison = run_compare(loaded, n, seed, jobs=jobs, dask=dask, on_done=advance)
+        comparison = run_compare(loaded, n, seed, jobs=jobs, dask=dask, threshold_wait=threshold_wait,
+                                 threshold_share=threshold_share, on_done=advance)
     for warning in comparison.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    table = comparison.table()
-    with locked(folder), output.staged(folder) as stage:  # one run at a time; every output together, or none
-        output.csv_to(stage.path("comparison.csv"), table)
-        output.csv_to(stage.path("costs.csv"), comparison.costs())
-        stage.path("comparison.html").write_text(render_comparison(comparison, table), encoding="utf-8")
-    _print_comparison(comparison, table)
-    typer.echo(f"wrote {folder}/comparison.html, comparison.csv, costs.csv")
+    tables = compare_to_folder(comparison, folder)
+    print_comparison(comparison, tables)
+    typer.echo(f"wrote {folder}/{', '.join(FILES)}")
 
 
 @app.command()
@@ -280,32 +286,6 @@ def optimisation_metadata(opt) -> dict:
         "search_replications": opt.search_replications, "confirmation_replications": opt.confirmation_replications,
         "seconds": round(opt.seconds, 1),
     }
-
-
-def _print_comparison(comparison, table) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ..experiment.comparison import plain_lines
-
-    console = Console(width=140)
-    for line in plain_lines(comparison, table):
-        console.print(line)
-    costs = comparison.costs().set_index("scenario")
-    for name in comparison.names[1:]:
-        rows = table[(table.scenario == name) & table.significant]
-        t = Table(title=f"{name} against {comparison.baseline}: cost/week {costs.loc[name, 'cost_per_week']:,.0f} "
-                        f"(baseline {costs.loc[comparison.baseline, 'cost_per_week']:,.0f})")
-        for column in ("moment", "group", "statistic", "baseline", "difference (95 % CI)", "verdict"):
-            t.add_column(column)
-        for _, r in rows.iterrows():
-            scale, unit = (100, " pp") if r["unit"] == "share" else (1, " min")
-            t.add_row(r["moment"], r["group"], r["statistic"] + (f" ({r['tier']})" if r["statistic"] == "within_target" else ""),
-                      f"{r['baseline_value'] * scale:.1f}",
-                      f"{r['difference'] * scale:+.1f}{unit} ({r['ci_low'] * scale:+.1f} to {r['ci_high'] * scale:+.1f})",
-                      "[green]improved[/green]" if r["verdict"] == "improved" else (
-                          "[red]worsened[/red]" if r["verdict"] == "worsened" else r["verdict"]))
-        console.print(t)
 
 
 class simulation_errors:

@@ -10,7 +10,9 @@ judges the service by. This room holds every rule about them, each written once:
   summary table;
 * :mod:`.verdict` — a tier's direction (which way is better) and its verdict: met, close (the
   interval straddles the target) or missed;
-* :mod:`.ranking` — which misses to act on first.
+* :mod:`.ranking` — which misses to act on first;
+* :mod:`.decision` — what a comparison decides: whether a change counts (its paired interval and
+  a practical threshold), which groups are too small to judge, which targets flip.
 
 It may import the model and the engine's log; pages, tables and commands import it.
 """

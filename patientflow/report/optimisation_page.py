@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from .comparison_page import difference_text, forest_figure
+from .comparison_page import changes_that_count, difference_text, forest_figure
 from .frame import cell_text, figure_html, page_start
 
 VERDICT_COLOUR = {"meets": "#2e7d32", "better": "#2e7d32", "misses": "#c62828", "not shown": "#ef6c00",
@@ -162,9 +162,9 @@ estimates meet every target gets {s.step} more at a time, up to {s.max_replicati
 
 def comparison_section(opt, table) -> str:
     """The chosen rosters against the input, moment by moment: the forest figure and the
-    significant differences of ``table`` (the comparison's table)."""
+    changes of ``table`` that count (the comparison's table; :func:`.comparison_page.changes_that_count`)."""
     esc = html.escape
-    significant = table[table.significant]
+    significant = changes_that_count(table)
     sig_rows = "".join(
         f"<tr><td>{esc(r.moment)}</td><td>{esc(r.group)}</td><td>{esc(r.statistic)} {esc(r.tier)}</td>"
         f"<td>{difference_text(r.baseline_value, r.unit, False)}</td><td>{difference_text(r.value, r.unit, False)}</td>"
@@ -175,7 +175,7 @@ def comparison_section(opt, table) -> str:
 <p>Paired differences on the {len(opt.confirmation_replications)} confirmation replications (95 % CIs).</p>
 {figure_html(forest_figure(table, "optimised"), False)}
 <table><tr><th>moment</th><th>group</th><th>statistic</th><th>input</th><th>optimised</th><th>difference (95 % CI)</th><th>verdict</th></tr>
-{sig_rows or "<tr><td colspan='7'>no significant difference</td></tr>"}</table>"""
+{sig_rows or "<tr><td colspan='7'>no change that counts</td></tr>"}</table>"""
 
 
 def candidates_section(opt) -> str:

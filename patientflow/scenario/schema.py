@@ -30,6 +30,7 @@ MAX_REPLICATIONS = 100_000
 SHORTEST_RUN = 1.0  # minutes: a shorter run measures nothing, and its per-day rates explode
 MOST_A_DAY = 10_000_000  # arrivals a day of one stream: beyond any region's demand
 MOST_COST = 1_000_000.0  # cost per hour of one unit of a resource
+MOST_THRESHOLD_SHARE = 0.5  # a comparison's practical threshold for shares: beyond it, nothing could count
 
 
 Share = Annotated[float, BeforeValidator(parse_share), WithJsonSchema(SHARE_JSON)]
@@ -302,6 +303,16 @@ class OptimiseSpec(BaseModel):
         return self
 
 
+class CompareSpec(BaseModel):
+    """How patientflow compare judges a change (the command line overrides): the smallest change
+    in a time (threshold_wait, e.g. 2min) and in a share (threshold_share, e.g. 0.5%) that counts;
+    unset, the defaults: 1 min and 1 percentage point."""
+
+    model_config = _STRICT
+    threshold_wait: Duration | None = None
+    threshold_share: Share | None = Field(None, le=MOST_THRESHOLD_SHARE)
+
+
 class ScenarioSpec(BaseModel):
     """The whole scenario, as validated from the (merged) file."""
 
@@ -317,6 +328,7 @@ class ScenarioSpec(BaseModel):
     moments: dict[Name, MomentSpec] = {}
     journey: JourneySpec = JourneySpec()
     optimise: OptimiseSpec = OptimiseSpec()
+    compare: CompareSpec = CompareSpec()
     schema_: str | None = Field(None, alias="$schema")
 
     @model_validator(mode="after")

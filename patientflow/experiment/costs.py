@@ -1,0 +1,31 @@
+"""What a scenario costs a week: its staff apart from its places.
+
+The rule (:func:`is_place`): a resource is a *place* — a bed, a cubicle, a fleet of a fixed
+size — when it has a fixed count and a patient keeps it across steps (some step ``hold:`` s it)
+or it starts occupied (``initial:``). Every other resource is *staff*: people on a roster (an
+ambulance crew on shifts too), or a count of people a step uses for its own time. A place's
+cost per hour is what keeping it open costs (a bed-day), so it is shown apart from the cost of
+the staff.
+"""
+
+from __future__ import annotations
+
+from ..model import Model, Resource
+
+
+def is_place(model: Model, resource: Resource) -> bool:
+    """Whether ``resource`` is a place (a fixed count that patients keep) rather than staff."""
+    if resource.capacity_by_minute is not None:
+        return False
+    held = any(resource.index in step.acquire and resource.index not in step.release_after_use
+               for step in model.steps)
+    return held or resource.initial_occupied > 0
+
+
+def cost_split(results) -> dict[str, float]:
+    """Cost per week of a run's staff, of its places, and of both (``cost_per_week``)."""
+    model = results.scenario.model
+    costs = results.staff_cost().set_index("resource")["cost_per_week"]
+    places = sum(float(costs[r.name]) for r in model.resources if is_place(model, r))
+    staff = sum(float(costs[r.name]) for r in model.resources if not is_place(model, r))
+    return {"staff_cost_per_week": staff, "places_cost_per_week": places, "cost_per_week": staff + places}
