@@ -447,7 +447,8 @@ def child(task: dict) -> None:
     on_done = (lambda _result, _resumed: gc.collect()) if task.get("collect") else None
     for _ in range(task.get("repeat", 1)):
         started = time.perf_counter()
-        res = pf.simulate(sc, replications=task["replications"], seed=task["seed"], jobs=task["jobs"], on_done=on_done)
+        res = pf.simulate(sc, replications=task["replications"], seed=task["seed"], jobs=task["jobs"], on_done=on_done,
+                          cache=False)
         seconds.append(time.perf_counter() - started)
     print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_rss_mib(),
                       "patients": int(sum(res.patient_counts))}))
@@ -513,7 +514,7 @@ def measure_walk_in(fig: Figures, quick: bool) -> dict:
 
     def run_simulate(i):
         t = time.process_time()
-        res = pf.simulate(sc, replications=1, seed=seed + 1000 + i, jobs=1)
+        res = pf.simulate(sc, replications=1, seed=seed + 1000 + i, jobs=1, cache=False)
         return time.process_time() - t, int(res.patient_counts[0])
 
     def run_idiomatic(i):
@@ -636,7 +637,7 @@ def measure_baseline_year(fig: Figures, quick: bool) -> None:
     print(f"\nBaseline, one replication of {days} days with pf.simulate (jobs=1)", flush=True)
     gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
-    res = pf.simulate(sc, replications=1, seed=sc.spec.run.seed, jobs=1)
+    res = pf.simulate(sc, replications=1, seed=sc.spec.run.seed, jobs=1, cache=False)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     n = int(res.patient_counts[0])
     note = f"CPU s ({wall:.1f} s wall); {n:,} patients" + (f"; quick: {days} days scaled to a year" if quick else "")
@@ -745,7 +746,7 @@ def measure_short(fig: Figures, quick: bool) -> None:
         patients = sum(simulate_replication(sc.model, 1, r).times.shape[0] for r in range(n))
         engine = time.process_time() - started
         started = time.process_time()
-        pf.simulate(sc, replications=n, seed=1, jobs=1)
+        pf.simulate(sc, replications=n, seed=1, jobs=1, cache=False)  # the store off: every replication simulated
         whole = time.process_time() - started
         ratios.append(engine / whole)
         print(f"  repetition {i + 1}: engine {engine:.2f} s, pf.simulate {whole:.2f} s CPU", flush=True)
