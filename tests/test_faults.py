@@ -23,6 +23,9 @@ from helpers import CALLS as HELPERS_CALLS, write
 from patientflow.experiment.output import output_error, staged
 from patientflow.experiment.store import NotTheReplication, read_stored, replication_identity
 
+
+pytestmark = pytest.mark.slow  # real processes and signals: about a minute in all (CI runs them)
+
 CALLS = HELPERS_CALLS.replace("length: 4d, warm_up: 12h", "length: 2d, warm_up: 6h").replace("per_day: 400", "per_day: 200")
 SLOW = CALLS.replace("length: 2d", "length: 21d")  # replications of a sixth of a second: time to interrupt a run
 SLOW_REPLICATIONS = 16

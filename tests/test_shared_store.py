@@ -70,6 +70,7 @@ def test_the_store_stays_within_its_bound_dropping_what_was_used_longest_ago(tmp
     assert pf.simulate(base, 1, 1, cache=store).reused == 1  # the one used last was kept
 
 
+@pytest.mark.slow
 def test_run_reuses_replications_another_command_computed_and_fresh_ignores_them(tmp_path):
     base = write(tmp_path, CALLS, "calls.yaml")
     retargeted = write(tmp_path, CALLS.replace("90% within 2min", "80% within 3min")
@@ -91,6 +92,7 @@ def test_run_reuses_replications_another_command_computed_and_fresh_ignores_them
     assert (tmp_path / "b" / "report.html").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_the_optimiser_measures_candidates_another_search_computed(tmp_path):
     from patientflow.optimiser.search import optimise
     base = pf.load_scenario(write(tmp_path, CALLS))
