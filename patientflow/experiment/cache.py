@@ -77,13 +77,19 @@ def log_bytes(log: Log, identity: dict) -> bytes:
     return buffer.getvalue()
 
 
-def _checksum(scalars: dict, arrays: dict[str, np.ndarray]) -> str:
+def checksum(scalars: dict, arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> str:
+    """SHA-256 of a stored file's contents: its scalars and each named array's type, shape and
+    bytes (a cached log here, a run folder's replication in :mod:`.store`)."""
     digest = hashlib.sha256(json.dumps(scalars, sort_keys=True).encode())
-    for name in _ARRAYS:
+    for name in names:
         value = np.ascontiguousarray(arrays[name])
         digest.update(f"{name}:{value.dtype.str}:{value.shape}".encode())
         digest.update(value.tobytes())
     return digest.hexdigest()
+
+
+def _checksum(scalars: dict, arrays: dict[str, np.ndarray]) -> str:
+    return checksum(scalars, arrays, _ARRAYS)
 
 
 class ReplicationCache:

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from .cache import checksum
 from .output import atomic_path, output_errors
 from .replications import ReplicationResult
 
@@ -43,16 +44,6 @@ def replication_identity(scenario_hash: str, seed: int, replication: int) -> dic
     return {"of": scenario_hash, "seed": int(seed), "replication": int(replication), "format": FORMAT}
 
 
-def checksum(scalars: dict, arrays: dict[str, np.ndarray]) -> str:
-    """SHA-256 of a replication's contents: its scalars and each array's type, shape and bytes."""
-    digest = hashlib.sha256(json.dumps(scalars, sort_keys=True).encode())
-    for name in ARRAYS:
-        value = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}:{value.dtype.str}:{value.shape}".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()
-
-
 def bytes_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -70,7 +61,7 @@ def read_stored(path: Path, identity: dict, patients: Path | None = None) -> dic
     if not isinstance(meta, dict) or meta.get("identity") != identity:
         found = meta.get("identity") if isinstance(meta, dict) else None
         raise NotTheReplication(f"holds {_described(found)}, not {_described(identity)}")
-    if checksum(meta.get("scalars", {}), arrays) != meta.get("checksum"):
+    if checksum(meta.get("scalars", {}), arrays, ARRAYS) != meta.get("checksum"):
         raise NotTheReplication("its contents do not match its checksum")
     if patients is not None:
         try:
@@ -157,7 +148,7 @@ class ReplicationStore:
                    if f.name not in ARRAYS and f.name not in NOT_STORED}
         arrays = {name: getattr(result, name) for name in ARRAYS}
         meta = {"identity": replication_identity(self.scenario_hash, self.seed, result.replication),
-                "checksum": checksum(scalars, arrays), "scalars": scalars, "patients_sha256": None}
+                "checksum": checksum(scalars, arrays, ARRAYS), "scalars": scalars, "patients_sha256": None}
         if result.patients_parquet is not None:
             with atomic_path(self.patients_part(result.replication)) as tmp:
                 tmp.write_bytes(result.patients_parquet)
