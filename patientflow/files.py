@@ -50,9 +50,7 @@ def root_for(given: str | Path, root: str | Path | None = None) -> Path:
 def inside(path: str | Path, root: Path) -> Path:
     """``path`` resolved (symlinks followed), if it is a readable regular file inside ``root``;
     else :class:`FileRefused` saying why."""
-    full = Path(path).resolve()
-    if any(full.is_relative_to(tree) for tree in _REFUSED_TREES):
-        raise FileRefused(f"{full.parent} holds system entries, not data files")
+    full = _not_system(Path(path))
     if not full.is_relative_to(root):
         raise FileRefused(f"it lies outside the root {root} (a file may name only files inside the root; "
                           "widen it on purpose with --root)")
@@ -67,14 +65,21 @@ def inside(path: str | Path, root: Path) -> Path:
     return full
 
 
+def _not_system(path: Path) -> Path:
+    """``path`` resolved, unless it lies under /proc, /sys or /dev (entries that pass for files)."""
+    full = path.resolve()
+    if any(full.is_relative_to(tree) for tree in _REFUSED_TREES):
+        raise FileRefused(f"{full.parent} holds system entries, not data files")
+    return full
+
+
 def read_bytes(path: str | Path, limit: int) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, else :class:`FileRefused`.
 
     Opened without blocking and checked on the open descriptor, so a FIFO or device swapped in
     after a check is refused, not waited on."""
     full = Path(path)
-    if any(full.resolve().is_relative_to(tree) for tree in _REFUSED_TREES):
-        raise FileRefused(f"{full.resolve().parent} holds system entries, not data files")
+    _not_system(full)
     try:
         fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
