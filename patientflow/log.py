@@ -5,7 +5,7 @@ measure both by the same code. Its table form (pandas) is :mod:`patientflow.expe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,3 +31,6 @@ class Log:
     overloaded: bool = False  # stopped early: more patients inside than the bound
     waiting_at_end: np.ndarray | None = None  # (resources,) patients queueing for each resource at the end
     events_processed: int = 0
+    # resource -> (changes, 2): each time its busy units changed and how many were busy after, for
+    # the resources a patient may hold while queueing for another (Model.blocking); simulated only
+    busy_changes: dict[int, np.ndarray] = field(default_factory=dict)

@@ -17,6 +17,7 @@ from .clock import MINUTES_PER_WEEK
 
 DEFAULT_OUTCOME = "completed"
 EXIT = -1  # ``then`` targets below 0 are exits: outcome code = -2 - target
+TIME_OF_DAY = -1  # in :attr:`Model.blocking`: a wait for a time of day (``wait_until``)
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Step:
     assign: list[Assignment]
     branch: BranchModel | None
     then: int
+    got: list[int] = field(default_factory=list)  # per resource of ``acquire``: the event of taking it (steps taking 2 or more)
+    reached: int = -1  # the event of the time of day waited for (``wait_until`` steps), -1: none
 
 
 @dataclass
@@ -140,6 +143,17 @@ class Model:
     reachable_steps: list[set[int]] = field(default_factory=list)
     reachable_outcomes: list[set[int]] = field(default_factory=list)
     journey_tiers: tuple[Tier, ...] = ()  # the journey outcome's target (share tiers)
+    # resource -> what a patient holding it may queue for meanwhile (resources, or TIME_OF_DAY):
+    # the waits it can pass on (see :mod:`patientflow.moments.bottlenecks`)
+    blocking: dict[int, set[int]] = field(default_factory=dict)
 
     def event(self, name: str) -> int:
         return self.events.index(name)
+
+
+def step_event_names(step: str, hold: list[str], use: list[str], wait_until: bool) -> list[str]:
+    """The events a step records: queued, start and end; with two resources or more, when each
+    is taken (``got_<resource>``); with ``wait_until``, when the time of day came (``time_reached``)."""
+    taken = [*hold, *use]
+    return [f"{step}.{e}" for e in ("queued", "start", "end", *(f"got_{r}" for r in taken if len(taken) > 1),
+                                    *(("time_reached",) if wait_until else ()))]

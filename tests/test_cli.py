@@ -133,15 +133,18 @@ def test_a_step_needing_an_attribute_given_only_later_is_bad_input_not_a_crash(t
         assert "Traceback" not in done.stderr
 
 
-def test_excel_export_holds_the_summary_the_utilisation_and_the_staff_cost(tmp_path):
+def test_excel_export_holds_the_summary_the_utilisation_the_bottlenecks_and_the_staff_cost(tmp_path):
     path = write(tmp_path, SMALL.replace("length: 3d", "length: 8d"))
     out = tmp_path / "out"
     done = cli("run", path, "-r", 2, "--out", out, "--excel")
     assert done.returncode == 0, done.stderr
     sheets = pd.read_excel(out / "summary.xlsx", sheet_name=None)
-    assert list(sheets) == ["summary", "utilisation", "staff cost"]
+    assert list(sheets) == ["summary", "utilisation", "bottlenecks", "staff cost"]
     csv = pd.read_csv(out / "summary.csv")
     pd.testing.assert_series_equal(sheets["summary"]["n"], csv["n"], check_exact=False, rtol=1e-5)
+    causes = pd.read_csv(out / "bottlenecks.csv", keep_default_na=False)
+    assert len(causes) > 0
+    pd.testing.assert_series_equal(sheets["bottlenecks"]["mean_minutes"], causes["mean_minutes"], check_exact=False, rtol=1e-5)
     assert set(sheets["staff cost"]["resource"]) == {"nurse", "doctor"}
     html = (out / "report.html").read_text()
     assert "Through the week" in html  # eight days: the weekday view is drawn

@@ -126,11 +126,11 @@ def run(
     patients: bool = typer.Option(False, "--patients", help="Also write the patient-level log, patients.parquet."),
     precision: Optional[float] = typer.Option(None, "--precision", min=0.001, max=0.5, help="Add replications until every moment's 95 % CI half-width is within this share of its mean (e.g. 0.05)."),
     max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
-    excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, staff cost)."),
+    excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, bottlenecks, staff cost)."),
     root: Optional[Path] = ROOT,
     fresh: bool = FRESH,
 ) -> None:
-    """Run a scenario and write report.html, summary.csv, utilisation.csv and run.json (and
+    """Run a scenario and write report.html, summary.csv, utilisation.csv, bottlenecks.csv and run.json (and
     patients.parquet). A killed run resumes: run the same command again."""
     from ..report.run_folder import run_to_folder
 
@@ -157,7 +157,7 @@ def run(
                    f"{', '.join(res.overwhelmed)}", err=True)
     from .terminal import reuse_text
     typer.echo(reuse_text(res))
-    typer.echo(f"wrote {done.folder}/report.html, summary.csv, utilisation.csv, run.json"
+    typer.echo(f"wrote {done.folder}/report.html, summary.csv, utilisation.csv, bottlenecks.csv, run.json"
                + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
                + f" in {res.seconds:.1f} s")
 

@@ -90,8 +90,10 @@ class _Replication:
         self.streams = Streams(seed, replication, names)
         self.length = length = model.length
         self.n_hours = n_hours = int(math.ceil(length / 60))
-        self.pools = [Pool(env, r.count if r.count is not None else r.capacity_at(0), n_hours)
-                      for r in model.resources]
+        # a pool that a patient may hold while queueing for something else keeps its busy count's
+        # changes: what its units were doing while others waited for it (moments.bottlenecks)
+        self.pools = [Pool(env, r.count if r.count is not None else r.capacity_at(0), n_hours,
+                           track=r.index in model.blocking) for r in model.resources]
         self.queue_attribute = [r.queue_attribute for r in model.resources]
         self.arrivals = [arrival_times(s, length, self.streams.generator(s.index, "arrivals"))
                          for s in model.streams]
@@ -106,8 +108,9 @@ class _Replication:
         self.patience = [_Chooser(s.patience, f"patience:{s.name}", self.streams, s) if s.patience else None
                          for s in model.steps]
         # per step: (pool, attribute ordering its queue or -1) for each resource it takes
-        self.acquire = [[(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r)
-                         for r in s.acquire] for s in model.steps]
+        # and the event recording when it is taken (-1: the step's start records it)
+        self.acquire = [[(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r,
+                          s.got[i] if s.got else -1) for i, r in enumerate(s.acquire)] for s in model.steps]
         self.n_initial = n_initial
         self.n_streams = n_streams
         self.stop = env.event()
@@ -229,7 +232,7 @@ class _Replication:
                 chooser = self.patience[step_index]
                 if chooser is not None:
                     deadline = now + chooser.draw(patient)
-                for pool, attr, r in self.acquire[step_index]:
+                for pool, attr, r, got in self.acquire[step_index]:
                     priority = (attrs[attr] if attrs[attr] >= 0 else 1 << 20) if attr >= 0 else 0
                     request = pool.request(priority)
                     if request is not None:
@@ -242,6 +245,8 @@ class _Replication:
                                 self._leave(patient, step.gives_up_as)
                                 return
                     held.append(r)
+                    if got >= 0:
+                        times[got] = env.now
                 times[step.start] = env.now
             else:
                 times[step.start] = now
@@ -250,6 +255,7 @@ class _Replication:
                 wait = time_of_day_wait(step.wait_until, env.now % DAY, u)
                 if wait > 0:
                     yield env.timeout(wait)
+                times[step.reached] = env.now
             if first_takes is not None:
                 duration, first_takes = first_takes, None
             elif step.takes is not None:
@@ -335,6 +341,7 @@ class _Replication:
                                np.where(np.isnan(times[:, self.left]), float(env.now), times[:, self.left]), n_hours),
             length=float(env.now), overloaded=self.overloaded,
             waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
+            busy_changes={r: p.changes() for r, p in enumerate(self.pools) if p.track is not None},
             events_processed=next(env._eid))  # type: ignore[attr-defined]
         self._teardown()
         return log

@@ -23,9 +23,9 @@ class Pool:
     """A resource with a changeable capacity, a priority queue and hourly time-weighted records."""
 
     __slots__ = ("env", "capacity", "busy", "waiting", "_queue", "_seq", "_last", "_bin", "_bin_end",
-                 "busy_area", "capacity_area", "queue_area", "_n_bins", "infinite")
+                 "busy_area", "capacity_area", "queue_area", "_n_bins", "infinite", "track")
 
-    def __init__(self, env: simpy.Environment, capacity: float, n_hours: int):
+    def __init__(self, env: simpy.Environment, capacity: float, n_hours: int, track: bool = False):
         self.env = env
         self.capacity = capacity
         self.infinite = math.isinf(capacity)
@@ -39,6 +39,7 @@ class Pool:
         self.busy_area = [0.0] * n_hours
         self.capacity_area = [0.0] * n_hours
         self.queue_area = [0.0] * n_hours
+        self.track: list[float] | None = [] if track else None  # with track: time, busy after, time, ...
 
     # time-weighted records ---------------------------------------------------------
     def _account(self) -> None:
@@ -83,6 +84,8 @@ class Pool:
         if self.waiting == 0 and self.busy < self.capacity:
             self._account()
             self.busy += 1
+            if self.track is not None:
+                self.track += (self.env._now, self.busy)
             return None
         self._account()
         event = simpy.Event(self.env)
@@ -104,6 +107,8 @@ class Pool:
     def release(self) -> None:
         self._account()
         self.busy -= 1
+        if self.track is not None:
+            self.track += (self.env._now, self.busy)
         if self.waiting:
             self._serve()
 
@@ -117,6 +122,8 @@ class Pool:
         """Start with ``units`` already busy (the initial state)."""
         self._account()
         self.busy += units
+        if self.track is not None:
+            self.track += (self.env._now, self.busy)
 
     def _serve(self) -> None:
         queue = self._queue
@@ -128,7 +135,14 @@ class Pool:
             entry[2] = None
             self.waiting -= 1
             self.busy += 1
+            if self.track is not None:
+                self.track += (self.env._now, self.busy)
             event.succeed()
+
+    def changes(self) -> np.ndarray:
+        """With ``track``: a (changes, 2) array of each time the busy count changed and the count
+        after it, in time order (several at one time: the last is the count from then on)."""
+        return np.asarray(self.track if self.track is not None else [], dtype=float).reshape(-1, 2)
 
     def records(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Busy, rostered and queue minutes in each hour of the run (time-weighted)."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..log import INSIDE, MISSING, Log
 from ..experiment.replications import ReplicationResult, hour_of_week_records
+from ..moments.bottlenecks import split
 from ..moments.measure import leaving_per_day, measure
 from ..experiment.results import Results
 from ..clock import DAY, WEEK
@@ -88,6 +89,7 @@ def period_result(model, log: Log, number: int, lo: float, hi: float, series: np
     days = (min(hi, log.length) - lo) / DAY
     period = _subset(log, keep)
     stats = measure(model, period, days=days)
+    causes, cause_hours = split(model, period)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
     minutes = np.clip(np.minimum(hi, log.length) - hours * 60.0, 0, 60) - np.clip(lo - hours * 60.0, 0, 60)
@@ -96,7 +98,8 @@ def period_result(model, log: Log, number: int, lo: float, hi: float, series: np
     share = minutes[measured] / 60.0  # an hour partly in the period counts in proportion
     return ReplicationResult(
         replication=number, stats=stats, **hour_of_week_records(log, measured, minutes, share),
-        inside_series=series, leaving=leaving_per_day(model, period, days), patients=int(keep.sum()),
+        inside_series=series, leaving=leaving_per_day(model, period, days), causes=causes,
+        cause_hours=cause_hours, patients=int(keep.sum()),
         inside_at_end=int(np.count_nonzero(period.outcome == INSIDE)), overloaded=False, seconds=0.0)
 
 

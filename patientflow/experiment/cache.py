@@ -37,10 +37,10 @@ from ..log import Log
 from ..model import Model
 from .output import atomic_path
 
-FORMAT = 1  # the layout of a cached log
+FORMAT = 2  # the layout of a cached log
 DEFAULT_MIB = 2048
 _ARRAYS = ("times", "attributes", "stream", "outcome", "position", "busy", "rostered", "queue", "inside",
-           "waiting_at_end")
+           "waiting_at_end", "busy_changes")
 _SCALARS = ("replication", "length", "overloaded", "events_processed")
 
 
@@ -64,7 +64,8 @@ def cache_folder() -> Path | None:
 def log_bytes(log: Log, identity: dict) -> bytes:
     """A log as the bytes of its cached file (made where it was computed, in a worker or not)."""
     arrays = {name: np.asarray(getattr(log, name) if getattr(log, name) is not None else np.zeros(0, np.int64))
-              for name in _ARRAYS}
+              for name in _ARRAYS if name != "busy_changes"}
+    arrays["busy_changes"] = _changes_array(log.busy_changes)
     scalars = {name: getattr(log, name) for name in _SCALARS}
     scalars["overloaded"] = bool(scalars["overloaded"])
     meta = {"identity": identity, "scalars": scalars, "checksum": _checksum(scalars, arrays)}
@@ -75,6 +76,12 @@ def log_bytes(log: Log, identity: dict) -> bytes:
             with archive.open(f"{name}.npy", "w") as handle:
                 np.lib.format.write_array(handle, value, allow_pickle=False)
     return buffer.getvalue()
+
+
+def _changes_array(changes: dict[int, np.ndarray]) -> np.ndarray:
+    """A log's busy changes as one (changes, 3) array: resource, time, busy after."""
+    parts = [np.column_stack([np.full(len(c), r, dtype=float), c]) for r, c in sorted(changes.items())]
+    return np.concatenate(parts) if parts else np.zeros((0, 3))
 
 
 def checksum(scalars: dict, arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> str:
@@ -141,7 +148,9 @@ class ReplicationCache:
         if _checksum(meta["scalars"], arrays) != meta.get("checksum"):
             raise ValueError("its contents do not match its checksum")
         waiting = arrays.pop("waiting_at_end")
-        return Log(**arrays, **meta["scalars"], waiting_at_end=waiting if waiting.size else None)
+        changes = arrays.pop("busy_changes")
+        return Log(**arrays, **meta["scalars"], waiting_at_end=waiting if waiting.size else None,
+                   busy_changes={int(r): changes[changes[:, 0] == r, 1:] for r in np.unique(changes[:, 0])})
 
     def put(self, identity: dict, data: bytes) -> None:
         path = self._path(identity)

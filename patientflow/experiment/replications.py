@@ -26,6 +26,7 @@ import numpy as np
 from ..log import INSIDE, Log
 from ..engine.replication import simulate_replication
 from ..model import Model
+from ..moments.bottlenecks import split
 from ..moments.measure import leaving_per_day, measure
 from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
 
@@ -45,6 +46,8 @@ class ReplicationResult:
     measured_minutes: np.ndarray  # (168,) minutes of each hour of the week measured
     inside_series: np.ndarray  # (hours,) mean patients inside in each hour of the whole run
     leaving: np.ndarray  # (outcomes,) patients a day leaving with each outcome, measured period
+    causes: np.ndarray  # (duration moment groups, causes) mean minutes per done patient (moments.bottlenecks)
+    cause_hours: np.ndarray  # (duration moment groups, causes, 24) those minutes in all, by hour of day
     patients: int
     inside_at_end: int  # patients still inside when the replication ended
     overloaded: bool
@@ -74,6 +77,7 @@ def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, st
     """A replication's result from its log: the one way a log is measured, new or stored."""
     replication = log.replication
     stats = measure(model, log)
+    causes, cause_hours = split(model, log)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
     measured = hours >= int(np.ceil(model.warm_up / 60))
@@ -88,7 +92,8 @@ def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, st
         series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
     return ReplicationResult(
         replication=replication, stats=stats, **hour_of_week_records(log, measured, minutes),
-        inside_series=series, leaving=leaving_per_day(model, log), patients=int(log.times.shape[0]),
+        inside_series=series, leaving=leaving_per_day(model, log), causes=causes, cause_hours=cause_hours,
+        patients=int(log.times.shape[0]),
         inside_at_end=int(np.count_nonzero(log.outcome == INSIDE)), overloaded=log.overloaded,
         overwhelmed=_longest_queue(model, log) if log.overloaded else "",
         seconds=time.perf_counter() - started, log=log if keep_log else None, patients_parquet=parquet, reused=reused)

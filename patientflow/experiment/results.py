@@ -44,6 +44,8 @@ class Results:
         self.overwhelmed = sorted({r.overwhelmed for r in results if r.overloaded and r.overwhelmed})
         self.patient_counts = [r.patients for r in results]
         self._leaving = np.stack([r.leaving for r in results]) if results else np.empty((0, len(scenario.model.outcomes)))
+        self._causes = np.stack([r.causes for r in results]) if results else np.empty((0, 0, 0))
+        self._cause_hours = np.stack([r.cause_hours for r in results]) if results else np.empty((0, 0, 0, 24))
         self._inside_at_end = np.array([r.inside_at_end for r in results], dtype=float)
         self.seconds = seconds
         self.reused = sum(r.reused for r in results)  # replications measured from one computed before
@@ -56,6 +58,18 @@ class Results:
     @cached_property
     def _summary(self):
         return summary_table(self.rows, self.per_replication)
+
+    def bottlenecks(self):
+        """Where the wait goes (bottlenecks.csv): each duration moment and group's time split
+        into service, waiting for a time of day, and queueing by the cause at the root of the
+        chain of holds behind it (``via`` the resources it acts through), with 95 % intervals
+        and the hours it concentrates in. See :mod:`patientflow.moments.bottlenecks`."""
+        return self._bottlenecks.copy()
+
+    @cached_property
+    def _bottlenecks(self):
+        from ..moments.bottlenecks import bottleneck_table
+        return bottleneck_table(self.scenario.model, self._causes, self._cause_hours)
 
     @cached_property
     def patients(self):

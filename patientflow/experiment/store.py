@@ -28,9 +28,10 @@ from .cache import checksum
 from .output import atomic_path, output_errors
 from .replications import ReplicationResult
 
-ARRAYS = ("stats", "busy", "rostered", "queue", "inside", "measured_minutes", "inside_series", "leaving")
+ARRAYS = ("stats", "busy", "rostered", "queue", "inside", "measured_minutes", "inside_series", "leaving",
+          "causes", "cause_hours")
 NOT_STORED = ("log", "patients_parquet", "log_file", "reused")  # a result's fields kept out of its stored file
-FORMAT = 3  # the layout of a stored replication: a store of another layout is started afresh
+FORMAT = 4  # the layout of a stored replication: a store of another layout is started afresh
 SET_ASIDE = "set-aside"
 
 

@@ -68,7 +68,7 @@ def summary_rows(model: Model) -> list[Row]:
     rows = []
     for m in model.moments:
         unit = "min" if m.kind == "duration" else "share"
-        for code, group in _groups(model, m):
+        for code, group in groups(model, m):
             tiers = m.tiers.get(code, m.tiers.get(None, ()))
             for tier in tiers or (None,):
                 rows.append(Row(m.name, m.stage, m.kind, group, m.critical, unit, tier, m.title))
@@ -77,7 +77,7 @@ def summary_rows(model: Model) -> list[Row]:
     return rows
 
 
-def _groups(model: Model, m: Moment) -> list[tuple[int | None, str]]:
+def groups(model: Model, m: Moment) -> list[tuple[int | None, str]]:
     if m.by < 0:
         return [(None, "all")]
     name = model.attributes[m.by]
@@ -198,7 +198,7 @@ def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float |
     met_by_moment = {}
     for m in model.moments:
         start = log.times[:, m.start_event]
-        for code, _group in _groups(model, m):
+        for code, _group in groups(model, m):
             counts = counted(model, m, log, code)
             tiers = m.tiers.get(code, m.tiers.get(None, ()))
             if m.kind == "duration":

@@ -1,6 +1,6 @@
 """A run written to its folder: the recipe ``patientflow run`` follows, for a notebook too.
 
-The folder gets report.html, summary.csv, utilisation.csv and run.json (and, when asked,
+The folder gets report.html, summary.csv, utilisation.csv, bottlenecks.csv and run.json (and, when asked,
 patients.parquet and summary.xlsx). Finished replications are kept in it as they finish, so a
 killed or interrupted run resumes (each checked to be the replication it claims to be); a folder
 holding another scenario's or seed's results is cleared first, never mixed with this run. The
@@ -37,7 +37,7 @@ class RunFolder:
 
     @property
     def files(self) -> list[str]:
-        names = ["report.html", "summary.csv", "utilisation.csv", "run.json"]
+        names = ["report.html", "summary.csv", "utilisation.csv", "bottlenecks.csv", "run.json"]
         return names + [n for n in ("patients.parquet", "summary.xlsx") if (self.folder / n).exists()]
 
 
@@ -124,13 +124,14 @@ def _write(folder: Path, res, meta: dict, patients: bool, excel: bool) -> None:
     with output.staged(folder) as stage:
         output.csv_to(stage.path("summary.csv"), res.summary())
         output.csv_to(stage.path("utilisation.csv"), res.utilisation())
+        output.csv_to(stage.path("bottlenecks.csv"), res.bottlenecks())
         if patients:
             concat_parquet(res.patient_parts, stage.path("patients.parquet"))
         else:
             stage.remove("patients.parquet")
         if excel:
             output.excel_to(stage.path("summary.xlsx"), {"summary": res.summary(), "utilisation": res.utilisation(),
-                                                        "staff cost": res.staff_cost()})
+                                                        "bottlenecks": res.bottlenecks(), "staff cost": res.staff_cost()})
         else:
             stage.remove("summary.xlsx")
         stage.path("report.html").write_text(render(res, meta), encoding="utf-8")

@@ -12,10 +12,10 @@ import numpy as np
 
 from ..errors import PartError, ScenarioError, hint
 from .loading import Located
-from ..model import DEFAULT_OUTCOME, Assignment, BranchModel, Model, Resource, Step, Stream, Varying
+from ..model import DEFAULT_OUTCOME, Assignment, BranchModel, Model, Resource, Step, Stream, Varying, step_event_names
 from .optimise_section import constraint_problems, vary_problems
 from .compile_moments import compile_journey, compile_moments
-from .pathway_checks import check_cycles, check_unused_resources, reachability
+from .pathway_checks import check_cycles, check_unused_resources, held_while_waiting, reachability
 from .roster import staff_by_minute
 from .schema import ScenarioSpec, StepSpec, parse_branch
 from .values import ByAttribute, Mix
@@ -235,7 +235,9 @@ class Compiler:
                 gives_up_as=outcomes.index(spec.gives_up_as) if spec.gives_up_after is not None else 0,
                 wait_until=wait,
                 assign=[self.assignment(a, m, (*path, "assign", a), f"assign:{name}:{a}") for a, m in spec.assign.items()],
-                branch=branch, then=then))
+                branch=branch, then=then,
+                got=[events.index(f"{name}.got_{r}") for r in (*spec.hold, *spec.use)] if len(hold + use) > 1 else [],
+                reached=events.index(f"{name}.time_reached") if wait is not None else -1))
         return out
 
     def then(self, then: str, path, pathway, position, steps_by_name, outcomes, key) -> int:
@@ -369,7 +371,9 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     c.collect_attributes()
     steps_by_name = c.index_steps()
     outcomes = c.collect_outcomes()
-    events = ["arrived", *c.marks(), *[f"{n}.{e}" for n in steps_by_name for e in ("queued", "start", "end")], "left"]
+    events = ["arrived", *c.marks(), *[e for n, (_, _, spec) in steps_by_name.items()
+                                       for e in step_event_names(n, list(spec.hold), list(spec.use), spec.wait_until is not None)],
+              "left"]
     resources = c.resources(steps_by_name)
     steps = c.steps(steps_by_name, events, outcomes, resources)
     streams = c.streams(steps_by_name)
@@ -382,6 +386,8 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     model.journey_tiers = compile_journey(c)
     check_unused_resources(c, resources, steps)
     check_cycles(c, steps)
+    if not c.problems:
+        model.blocking = held_while_waiting(steps, resources, streams)
     c.check_optimise()
     if c.problems:
         raise ScenarioError(c.problems)

@@ -4,7 +4,7 @@ each step can reach, resources no step uses, steps that loop without end."""
 from __future__ import annotations
 
 from difflib import get_close_matches
-from ..model import Resource, Step
+from ..model import TIME_OF_DAY, Resource, Step, Stream
 
 
 def successors(steps: list[Step]) -> list[list[int]]:
@@ -38,6 +38,36 @@ def reachability(steps: list[Step], n_outcomes: int) -> tuple[list[set[int]], li
     for i in range(len(steps)):
         visit(i)
     return [r or set() for r in reach_steps], [r or set() for r in reach_out]
+
+
+def held_while_waiting(steps: list[Step], resources: list[Resource], streams: list[Stream]) -> dict[int, set[int]]:
+    """For each resource, what a patient holding it may queue for meanwhile: the resources taken
+    after it (in a later step, or later in the same step's ``hold``/``use``) before it is freed, and
+    :data:`~patientflow.model.TIME_OF_DAY` for a ``wait_until`` reached while holding it. Walks
+    every pathway from every stream's first step and every initial occupant's step, with what is
+    held on the way (each step once per set held: the graph has no cycle)."""
+    edges: dict[int, set[int]] = {}
+    seen: set[tuple[int, frozenset[int]]] = set()
+    todo = [(s.first_step, frozenset()) for s in streams]
+    todo += [(r.initial_enter, frozenset({r.index})) for r in resources if r.initial_enter >= 0 and r.initial_occupied > 0]
+    while todo:
+        i, held = todo.pop()
+        if i < 0 or (i, held) in seen:
+            continue
+        seen.add((i, held))
+        step = steps[i]
+        now = set(held)
+        for r in step.acquire:
+            for h in now:
+                edges.setdefault(h, set()).add(r)
+            now.add(r)
+        if step.wait_until is not None:
+            for h in now:
+                edges.setdefault(h, set()).add(TIME_OF_DAY)
+        now -= set(step.release_after_use) | set(step.release)
+        for j in (step.branch.targets if step.branch is not None else [step.then]):
+            todo.append((j, frozenset(now)))
+    return edges
 
 
 def used_resources(resources: list[Resource], steps: list[Step]) -> list[Resource]:

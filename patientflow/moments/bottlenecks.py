@@ -1,0 +1,162 @@
+"""Where the wait goes: each duration moment's time split into its causes, in one replication.
+
+For every duration moment and group, the time of its done patients between the from-event and
+the to-event is split into:
+
+* ``service`` — the patient is being served (a step's ``takes``), or between steps;
+* ``time_of_day`` — the patient waits for a time of day (``wait_until``);
+* queueing for a resource, attributed to the **root** of the chain of holds behind it.
+
+**The attribution rule.** A patient queueing for resource *r* at time *t* waits because every
+unit of *r* is busy. Each busy unit is doing one of two things: serving (its holder is in
+service, waiting for a time of day, or the unit is being turned round after a release), or being
+held by a patient who is itself queueing for another resource *s* (a cubicle held by a patient
+waiting for a ward bed), or for a time of day (a bed held by a patient waiting for the hour of
+discharge). At each instant the wait is split in proportion to the busy units of *r* in each
+state: the serving share stays with *r*; the share held by patients queueing for *s* passes to
+*s*, where it is split again the same way, and so on to the root. A chain never visits a
+resource twice and is at most :data:`~.holds.MAX_CHAIN` resources long; what would go further stays with
+the last resource. The result of a wait is a path: ``cause`` is its root (a resource, or
+``time_of_day``), ``via`` the resources it acts through, in order (``ambulance>cubicle``: calls
+wait for ambulances held at the ED by crews waiting for a cubicle, held by patients waiting for a
+ward bed). The parts of a wait add up to the wait, and the causes of a moment to its time.
+
+**Where the numbers come from.** The log records when each resource of a step is taken
+(``STEP.got_<resource>`` for steps taking two or more; otherwise ``STEP.start``), when a time of
+day came (``STEP.time_reached``), and, for each resource that a patient may hold while queueing
+(:attr:`~patientflow.model.Model.blocking`), every change of its busy units. Who holds what is
+rebuilt from the pathways: a resource taken with ``use`` is freed when its step ends; one taken
+with ``hold``, when the step releasing it ends, else when the patient leaves.
+
+**Hours.** A wait's minutes are counted in the hour of the day in which that wait (the part
+within the moment) began; service minutes in the hour the moment began.
+:func:`concentrated_hours` names the shortest run of hours holding at least half of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..clock import DAY
+from ..log import Log
+from ..model import TIME_OF_DAY, Model
+from .holds import Cause, Structure, Weights, patient_waits
+from .measure import counted
+
+HOURS = 24
+CONCENTRATED = 0.5  # the share of a cause's minutes its named hours hold at least
+
+
+def columns(model: Model) -> list[Cause]:
+    """The causes a replication's split has, in order (the same for every replication)."""
+    return Structure.of(model).columns
+
+
+def rowgroups(model: Model) -> list[tuple[str, str]]:
+    """The (moment, group) rows of the split, in order: the duration moments' groups."""
+    return [(m.name, group) for m, _code, group in Structure.of(model).rowgroups]
+
+
+def split(model: Model, log: Log) -> tuple[np.ndarray, np.ndarray]:
+    """One replication's split: ``(minutes, by_hour)``; ``minutes`` is (rowgroups, causes), the
+    mean minutes per done patient (NaN: no done patient), ``by_hour`` (rowgroups, causes, 24) the
+    minutes in all, by the hour of the day they began (see the module's rules)."""
+    st = Structure.of(model)
+    cols = st.columns
+    minutes = np.full((len(st.rowgroups), len(cols)), np.nan)
+    by_hour = np.zeros((len(st.rowgroups), len(cols), HOURS))
+    waits = patient_waits(st, log)
+    weights = Weights(st, log, waits)
+    for g, (m, code, _group) in enumerate(st.rowgroups):
+        start, stop = log.times[:, m.start_event], log.times[:, m.end_event]
+        done = counted(model, m, log, code) & ~np.isnan(stop)
+        n = int(done.sum())
+        if not n:
+            continue
+        total = np.zeros(len(cols))
+        mine = done[waits.patient]
+        p = waits.patient[mine]
+        lo = np.maximum(waits.begins[mine], start[p])
+        hi = np.minimum(waits.ends[mine], stop[p])
+        inside = hi > lo
+        p, lo, hi, resource = p[inside], lo[inside], hi[inside], waits.resource[mine][inside]
+        hour = _hour_of_day(lo)
+        waited = np.zeros(lo.size)
+        tod = resource == TIME_OF_DAY
+        if tod.any():
+            _add(total, by_hour[g], 1, hi[tod] - lo[tod], hour[tod])
+            waited[tod] = hi[tod] - lo[tod]
+        for r in np.unique(resource[~tod]):
+            of = resource == r
+            for path in st.paths[int(r)]:
+                part = weights.minutes(path, lo[of], hi[of])
+                _add(total, by_hour[g], st.column_of[path], part, hour[of])
+        waited[~tod] = (hi - lo)[~tod]
+        span = (stop - start)[done]
+        service = span.sum() - waited.sum()
+        total[0] = service
+        by_hour[g, 0] = np.bincount(_hour_of_day(start[done]), weights=span, minlength=HOURS)[:HOURS]
+        by_hour[g, 0] -= np.bincount(hour, weights=waited, minlength=HOURS)[:HOURS]
+        minutes[g] = total / n
+    return minutes, by_hour
+
+
+def _add(total: np.ndarray, by_hour: np.ndarray, column: int, part: np.ndarray, hour: np.ndarray) -> None:
+    total[column] += part.sum()
+    by_hour[column] += np.bincount(hour, weights=part, minlength=HOURS)[:HOURS]
+
+
+def _hour_of_day(t: np.ndarray) -> np.ndarray:
+    return (np.floor(np.mod(t, DAY) / 60.0).astype(np.int64)).clip(0, HOURS - 1)
+
+
+def concentrated_hours(by_hour: np.ndarray) -> str:
+    """The shortest run of hours of the day (wrapping past midnight) holding at least half of
+    ``by_hour``'s minutes, as ``14:00-02:00``; ``all day`` when it takes all 24; empty with none."""
+    values = np.clip(np.asarray(by_hour, dtype=float), 0.0, None)
+    total = values.sum()
+    if not total > 0:
+        return ""
+    doubled = np.concatenate([values, values])
+    sums = np.concatenate([[0.0], np.cumsum(doubled)])
+    for length in range(1, HOURS + 1):
+        held = sums[length:length + HOURS] - sums[:HOURS]
+        best = int(np.argmax(held))
+        if held[best] >= CONCENTRATED * total - 1e-9 * total:
+            if length == HOURS:
+                return "all day"
+            return f"{best:02d}:00-{(best + length) % HOURS:02d}:00"
+    return "all day"
+
+
+BOTTLENECK_COLUMNS = ["moment", "group", "cause", "via", "mean_minutes", "mean_minutes_ci_low",
+                      "mean_minutes_ci_high", "share", "hours"]
+
+
+def bottleneck_table(model: Model, minutes: np.ndarray, by_hour: np.ndarray):
+    """bottlenecks.csv (DESIGN §7) from every replication's split: ``minutes`` (replications,
+    rowgroups, causes) and ``by_hour`` (replications, rowgroups, causes, 24). A cause's
+    ``mean_minutes`` is the mean over replications of its mean minutes per done patient, with a 95 %
+    t-interval (not below 0); ``share`` its part of the row group's time (they add to 1); causes
+    that never took a minute are left out; the rest go from the most minutes to the least."""
+    import pandas as pd
+
+    from .statistics import t_interval
+
+    cols = columns(model)
+    records = []
+    if minutes.size:
+        mean, low, high = t_interval(minutes, axis=0)
+        pooled = by_hour.sum(axis=0)
+        for g, (moment, group) in enumerate(rowgroups(model)):
+            total = np.nansum(mean[g])
+            if not np.isfinite(mean[g]).any() or not total > 0:
+                continue
+            for c in sorted(range(len(cols)), key=lambda c: (-mean[g, c], c)):
+                if not mean[g, c] > 0:
+                    continue
+                records.append({"moment": moment, "group": group, "cause": cols[c].cause, "via": cols[c].via_text,
+                                "mean_minutes": mean[g, c], "mean_minutes_ci_low": max(low[g, c], 0.0),
+                                "mean_minutes_ci_high": high[g, c], "share": mean[g, c] / total,
+                                "hours": concentrated_hours(pooled[g, c])})
+    return pd.DataFrame.from_records(records, columns=BOTTLENECK_COLUMNS)
