@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -47,3 +49,9 @@ def one_run(sc, seed: int = 1):
     """The patients of a single replication, in arrival order."""
     res = pf.simulate(sc, replications=1, seed=seed, keep_patients=1)
     return res, res.patients.sort_values(["arrived", "patient"]).reset_index(drop=True)
+
+
+def cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """The command line, run as a user runs it (arguments as text), in ``cwd``."""
+    return subprocess.run([sys.executable, "-m", "patientflow.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)

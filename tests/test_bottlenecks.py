@@ -5,6 +5,8 @@ patients' own events (a tandem of two stations), or have nothing to wait for (no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,9 @@ import pytest
 import patientflow as pf
 from patientflow.moments.bottlenecks import concentrated_hours
 
-from helpers import scenario
+from helpers import cli, scenario
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Calls wait for the one ambulance; crews wait at the ED for the one cubicle; patients in the
 # cubicle wait for the one ward bed. Fixed times, no ties: every minute below is worked out by hand.
@@ -134,3 +138,81 @@ def test_the_hours_named_hold_at_least_half_the_minutes():
     assert concentrated_hours(by_hour) == "00:00-02:00"  # 20 of 40 is half: the earliest such run
     assert concentrated_hours(np.ones(24)) == "00:00-12:00"
     assert concentrated_hours(np.zeros(24)) == ""
+
+
+CHAIN_TARGETS = CHAIN.replace(
+    "response: {stage: s, from: arrived, to: dispatch.start}",
+    "response: {stage: s, from: arrived, to: dispatch.start, target: mean 10min, critical: true}").replace(
+    "handover: {stage: s, from: handover.queued, to: handover.end}",
+    "handover: {stage: s, from: handover.queued, to: handover.end, target: 90% within 15min, critical: true}")
+
+
+def test_run_says_where_to_act_first_and_writes_the_experiment_that_tests_it(tmp_path, monkeypatch):
+    from helpers import write
+
+    from patientflow.report.run_folder import run_to_folder
+
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, CHAIN_TARGETS)
+    done = run_to_folder(pf.load_scenario(path), tmp_path / "out")
+    written = (tmp_path / "out" / "bottlenecks.csv")
+    frame = pd.read_csv(written, keep_default_na=False)
+    assert _split(frame.assign(via=frame["via"].astype(str)), "response") == pytest.approx(
+        {("ward_bed", "ambulance>cubicle"): 177 / 4, ("ambulance", ""): 23 / 4})
+    # both moments miss; the handover's 90 % within 15 min: 2 of 4 within, so 50 %; its mean wait
+    # of 96 min is 94 % ward beds (through cubicles); the response's mean of 50 min, 88 %
+    variant = tmp_path / "out" / "try-ward_bed.yaml"
+    text = variant.read_text()
+    assert "count: 2" in text and 'extends: "../scenario.yaml"' in text
+    html = (tmp_path / "out" / "report.html").read_text()
+    first = html.index("Act here first</h2>")
+    assert first < html.index("critical targets missed")
+    assert ("94 % of the time is waiting on ward beds, mostly 04:00 to 05:00: queueing for cubicles held by "
+            "patients waiting for a ward bed (94 %)") in html  # call 3 began its wait at 00:50, call 4 at 04:04
+    assert ("88 % of the time is waiting on ward beds, mostly 00:00 to 01:00: queueing for ambulances held by "
+            "patients waiting for a cubicle, held by patients waiting for a ward bed (88 %)") in html
+    assert "try-ward_bed.yaml" in html and "1 → 2 ward beds" in html
+    # the variant is a scenario the tool reads, and the command printed for it runs as printed
+    shown = cli("run", path.name, "--out", "out", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "Act here first:" in lines
+    assert any(line.startswith("1. ") and "ward beds" in line and "Try out/try-ward_bed.yaml (1 → 2 ward beds)" in line
+               for line in lines)
+    command = next(line.strip() for line in lines if line.strip().startswith("patientflow compare"))
+    assert command == "patientflow compare scenario.yaml out/try-ward_bed.yaml"
+    compared = cli(*command.split()[1:], "--out", "cmp", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    better = pf.simulate(pf.load_scenario(variant), cache=False).summary()
+    # a second bed from 44 frees call 2's cubicle for call 3; call 4 still finds both beds taken
+    assert float(better.loc[better["moment"] == "handover", "within_target"].iloc[0]) == 0.75
+    assert done.folder == tmp_path / "out"
+
+
+@pytest.mark.slow
+def test_on_the_baseline_the_top_cause_s_experiment_moves_its_target_more_than_the_same_money_elsewhere():
+    from patientflow.experiment.costs import weekly_cost
+    from patientflow.report.act import actions
+
+    baseline = pf.load_scenario(ROOT / "scenarios" / "baseline.yaml").with_changes({"run.length": "35d"})
+    res = pf.simulate(baseline, replications=8, seed=3, jobs=2)
+    top = actions(res)[0]
+    tried = top.experiment
+    assert tried is not None and tried.resource == top.cause.cause
+    # the same money on staff that the top miss's split names nowhere, on duty all day
+    rows = res.bottlenecks()
+    rows = rows[(rows["moment"] == top.miss.moment) & (rows["group"] == top.miss.group)]
+    named = set(rows["cause"]) | {r for via in rows["via"] for r in str(via).split(">") if r}
+    other = next(r for r in baseline.model.resources
+                 if r.cost_per_hour > 0 and r.capacity_by_minute is not None and r.name not in named)
+    units = int(np.ceil(tried.extra_cost_per_week / (other.cost_per_hour * 168)))
+    elsewhere = baseline.with_changes({f"resources.{other.name}.roster": {"00:00-24:00": units}})
+    assert weekly_cost(elsewhere.model) - weekly_cost(baseline.model) >= tried.extra_cost_per_week
+    cmp = pf.compare({"baseline": baseline, "top cause": baseline.with_changes(tried.changes), "elsewhere": elsewhere},
+                     replications=8, seed=3, jobs=2)
+    table = cmp.table()
+    tier = table[(table["moment"] == top.miss.moment) & (table["group"] == top.miss.group)
+                 & (table["tier"] == top.miss.tier) & (table["statistic"] == "within_target")]
+    moved, spent = (tier[tier["scenario"] == name].iloc[0] for name in ("top cause", "elsewhere"))
+    assert moved["ci_low"] > 0, moved  # the share within the target rises, and the interval excludes 0
+    assert moved["difference"] > spent["difference"] and moved["difference"] > spent["ci_high"], (moved, spent)

@@ -148,6 +148,9 @@ def run(
                              on_message=lambda text: typer.echo(text, err=True), on_done=advance)
     res = done.results
     _print_headline(res)
+    from ..report.act import terminal_lines
+    for line in terminal_lines(res, done.folder):
+        typer.echo(line)
     if done.precision is not None:
         typer.echo(done.precision.describe(), err=True)
     if done.warm_up_advice:

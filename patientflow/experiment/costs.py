@@ -10,6 +10,9 @@ the staff.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..clock import HOURS_PER_WEEK
 from ..model import Model, Resource
 
 
@@ -29,3 +32,17 @@ def cost_split(results) -> dict[str, float]:
     places = sum(float(costs[r.name]) for r in model.resources if is_place(model, r))
     staff = sum(float(costs[r.name]) for r in model.resources if not is_place(model, r))
     return {"staff_cost_per_week": staff, "places_cost_per_week": places, "cost_per_week": staff + places}
+
+
+def weekly_cost(model) -> float:
+    """Staff cost per week of a compiled scenario: cost per hour × rostered hours (a count is
+    there all 168 hours; a resource without a cost, or unlimited, costs nothing)."""
+    total = 0.0
+    for r in model.resources:
+        if not r.cost_per_hour:
+            continue
+        if r.capacity_by_minute is not None:
+            total += r.cost_per_hour * float(r.capacity_by_minute.sum()) / 60
+        elif r.count is not None and np.isfinite(r.count):
+            total += r.cost_per_hour * r.count * HOURS_PER_WEEK
+    return total

@@ -28,6 +28,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 OUTPUT_FILES = ("summary.csv", "report.html", "run.json", "patients.parquet", "utilisation.csv", "bottlenecks.csv",
                 "summary.xlsx")
+READY_EXPERIMENTS = "try-*.yaml"  # a run's ready experiments (see experiment.ready)
 STORE_FOLDERS = (".replications", ".candidates")  # the hidden folders a run keeps its replications in
 TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what atomic_path names its temporaries
 
@@ -218,7 +219,7 @@ def prepare_folder(out: Path, ident: dict) -> bool:
     if all(old.get(k) == v for k, v in ident.items()):
         return False
     with output_errors(out):
-        for name in OUTPUT_FILES:
+        for name in [*OUTPUT_FILES, *(p.name for p in out.glob(READY_EXPERIMENTS))]:
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / ".replications", ignore_errors=True)
     return True

@@ -35,12 +35,14 @@ within the moment) began; service minutes in the hour the moment began.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..clock import DAY
 from ..log import Log
 from ..model import TIME_OF_DAY, Model
-from .holds import Cause, Structure, Weights, patient_waits
+from .holds import SERVICE, WAITING_TIME_OF_DAY, Cause, Structure, Weights, patient_waits
 from .measure import counted
 
 HOURS = 24
@@ -160,3 +162,31 @@ def bottleneck_table(model: Model, minutes: np.ndarray, by_hour: np.ndarray):
                                 "mean_minutes_ci_high": high[g, c], "share": mean[g, c] / total,
                                 "hours": concentrated_hours(pooled[g, c])})
     return pd.DataFrame.from_records(records, columns=BOTTLENECK_COLUMNS)
+
+
+@dataclass(frozen=True)
+class MainCause:
+    """The main cause of a moment's time (:func:`main_cause`): a root and the ways it acts."""
+
+    cause: str  # the root: a resource, or time_of_day
+    share: float  # of the moment's time, every way together
+    hours: str  # those of its largest way
+    ways: tuple[tuple[tuple[str, ...], float], ...]  # (via, share of the moment's time), largest first
+
+    @property
+    def root_is_resource(self) -> bool:
+        return self.cause != WAITING_TIME_OF_DAY
+
+
+def main_cause(table, moment: str, group: str) -> MainCause | None:
+    """The root cause with the most minutes of a moment and group's time, every chain it acts
+    through together (service apart; None when all of it is service): the cause to act on
+    first. ``table``: :func:`bottleneck_table`."""
+    rows = table[(table["moment"] == moment) & (table["group"] == group) & (table["cause"] != SERVICE)]
+    if rows.empty:
+        return None
+    by_root = rows.groupby("cause", sort=False)["mean_minutes"].sum()
+    root = str(by_root.idxmax())
+    mine = rows[rows["cause"] == root].sort_values("mean_minutes", ascending=False, kind="stable")
+    ways = tuple((tuple(v for v in str(r.via).split(">") if v), float(r.share)) for r in mine.itertuples())
+    return MainCause(root, float(mine["share"].sum()), str(mine["hours"].iloc[0]), ways)

@@ -10,15 +10,15 @@ cost per week is exact: cost per hour × rostered hours in a week.
 from __future__ import annotations
 
 import json
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..experiment.costs import weekly_cost  # noqa: F401  (the cost of a candidate)
 from ..scenario.roster import block_hours
+from ..scenario.variants import variant_header
 from ..clock import HOURS_PER_WEEK
 
 @dataclass(frozen=True)
@@ -119,11 +119,7 @@ class SearchSpace:
 
     def variant_text(self, x: tuple[int, ...], variant_path: Path, name: str, note: list[str]) -> str:
         """A scenario file that ``extends:`` the input and sets the rosters of candidate ``x``."""
-        rel = os.path.relpath(Path(self.scenario.path).resolve(), Path(variant_path).resolve().parent)
-        schema = _schema_reference(self.scenario.path, variant_path)
-        lines = [f"# yaml-language-server: $schema={schema}"] if schema else []
-        lines += [f"# {line}" for line in note]
-        lines += [f"name: {json.dumps(name)}", f"extends: {json.dumps(rel)}"]
+        lines = variant_header(self.scenario.path, variant_path, name, note)
         changed = [d.resource for d, v in zip(self.dims, x) if v]
         if changed:
             lines.append("resources:")
@@ -140,33 +136,6 @@ class SearchSpace:
                 comment = f"    # was {d.base} ({v:+d})" if v else ""
                 lines.append(f"      {json.dumps(d.block)}: {d.base + v}{comment}")
         return "\n".join(lines) + "\n"
-
-
-def _schema_reference(scenario_path, variant_path) -> str:
-    """The JSON Schema the input file points editors at, as seen from the variant's folder."""
-    try:
-        first = Path(scenario_path).read_text(encoding="utf-8").splitlines()[0]
-    except (OSError, IndexError):
-        return ""
-    match = re.match(r"#\s*yaml-language-server:\s*\$schema=(\S+)", first)
-    if not match or "://" in match.group(1):
-        return match.group(1) if match else ""
-    target = (Path(scenario_path).resolve().parent / match.group(1)).resolve()
-    return os.path.relpath(target, Path(variant_path).resolve().parent)
-
-
-def weekly_cost(model) -> float:
-    """Staff cost per week of a compiled scenario: cost per hour × rostered hours (a count is
-    there all 168 hours; a resource without a cost, or unlimited, costs nothing)."""
-    total = 0.0
-    for r in model.resources:
-        if not r.cost_per_hour:
-            continue
-        if r.capacity_by_minute is not None:
-            total += r.cost_per_hour * float(r.capacity_by_minute.sum()) / 60
-        elif r.count is not None and np.isfinite(r.count):
-            total += r.cost_per_hour * r.count * HOURS_PER_WEEK
-    return total
 
 
 def default_vary(scenario) -> list[str]:

@@ -29,6 +29,10 @@ th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
 .cards { display: flex; flex-wrap: wrap; gap: 0.6em; } .card { background: #f5f7f8; padding: 0.5em 0.8em; min-width: 12em; }
 .card b { display: block; font-size: 1.4em; }
 nav a { margin-right: 1em; } .fig { page-break-inside: avoid; }
+#act { border-left: 4px solid #c62828; padding: 0.2em 0 0.2em 1em; margin: 1em 0; }
+#act h2 { margin-top: 0.3em; } ol.act li { margin: 0.45em 0; line-height: 1.4; }
+ol.act .try { display: block; font-size: 0.9em; color: #1b5e20; }
+#act pre { background: #f5f7f8; padding: 0.4em 0.6em; white-space: pre-wrap; word-break: break-all; font-size: 0.85em; margin: 0.3em 0; }
 @media print { nav { display: none; } body { max-width: none; } }
 """
 

@@ -7,12 +7,14 @@ the summary table with every number of summary.csv. All scenario text is HTML-es
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
 
 
 from ..moments.ranking import RULE, count_targets, misses
+from .act import act_html
 from ..moments.verdict import row_verdict
 from ..units import SHARE, duration_text, group_label, interval_text, row_label
 from ..clock import DAY
@@ -229,8 +231,9 @@ def _utilisation_rows(results) -> str:
                    for r, u in mean_util.items())
 
 
-def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
-    """The wait-time report as one self-contained HTML string."""
+def render(results, run_meta: dict, wording: Wording = SIMULATED, act: Path | None = None) -> str:
+    """The wait-time report as one self-contained HTML string; its first screen says where to act
+    first, with the ready experiments written to the folder ``act`` (and the commands testing them)."""
     scenario = results.scenario
     esc = html.escape
     blocks = _sections(results, wording)
@@ -238,9 +241,10 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED) -> str:
     return page_start(f"{scenario.name} — {wording.title}") + f"""<h1>{esc(scenario.name)}</h1>
 {wording.intro_html}
 <p>{esc(scenario.spec.description)}</p>
-<nav><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a><a href="#figures">Key figures</a>
-<a href="#stages">Stage by stage</a><a href="#day">Through the day</a><a href="#pathway">Pathway</a>
-<a href="#summary">Summary table</a><a href="#method">Method</a></nav>
+<nav><a href="#act">Act here first</a><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a>
+<a href="#figures">Key figures</a><a href="#stages">Stage by stage</a><a href="#day">Through the day</a>
+<a href="#pathway">Pathway</a><a href="#summary">Summary table</a><a href="#method">Method</a></nav>
+{act_html(results, act)}
 <div class="headline">{headline(results)}</div>
 {_warnings_html(results, run_meta)}
 <h2 id="cycle">The service cycle</h2>

@@ -20,6 +20,7 @@ from ..experiment.precision import PrecisionReport, simulate_to_precision, warm_
 from ..experiment.results import Results, simulate
 from ..experiment.lock import locked
 from ..experiment.store import Interrupted, ReplicationStore
+from .act import actions, experiments, why
 from .pages import render
 
 FIGURE_PATIENTS = 3  # replications whose patients are kept in memory for the report's figures
@@ -134,5 +135,13 @@ def _write(folder: Path, res, meta: dict, patients: bool, excel: bool) -> None:
                                                         "bottlenecks": res.bottlenecks(), "staff cost": res.staff_cost()})
         else:
             stage.remove("summary.xlsx")
-        stage.path("report.html").write_text(render(res, meta), encoding="utf-8")
+        items = actions(res)
+        tried = experiments(items)
+        for experiment in tried:
+            stage.path(experiment.file).write_text(experiment.text(res.scenario, folder, why(items, experiment)),
+                                                   encoding="utf-8")
+        for old in folder.glob(output.READY_EXPERIMENTS):
+            if old.name not in {e.file for e in tried}:
+                stage.remove(old.name)
+        stage.path("report.html").write_text(render(res, meta, act=folder), encoding="utf-8")
         stage.path("run.json").write_text(output.json_text(meta), encoding="utf-8")
