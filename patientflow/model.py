@@ -73,6 +73,7 @@ class Step:
     then: int
     got: list[int] = field(default_factory=list)  # per resource of ``acquire``: the event of taking it (steps taking 2 or more)
     reached: int = -1  # the event of the time of day waited for (``wait_until`` steps), -1: none
+    cleared: int = -1  # the event of its released resources being free again (``after`` steps), -1: none
 
 
 @dataclass
@@ -151,9 +152,10 @@ class Model:
         return self.events.index(name)
 
 
-def step_event_names(step: str, hold: list[str], use: list[str], wait_until: bool) -> list[str]:
+def step_event_names(step: str, hold: list[str], use: list[str], wait_until: bool, after: bool = False) -> list[str]:
     """The events a step records: queued, start and end; with two resources or more, when each
-    is taken (``got_<resource>``); with ``wait_until``, when the time of day came (``time_reached``)."""
+    is taken (``got_<resource>``); with ``wait_until``, when the time of day came (``time_reached``);
+    with ``after``, when the resources it releases are free again (``cleared``)."""
     taken = [*hold, *use]
     return [f"{step}.{e}" for e in ("queued", "start", "end", *(f"got_{r}" for r in taken if len(taken) > 1),
-                                    *(("time_reached",) if wait_until else ()))]
+                                    *(("time_reached",) if wait_until else ()), *(("cleared",) if after else ()))]

@@ -27,6 +27,7 @@ import pytest
 
 import patientflow as pf
 from oracle import PER_DAY, oracle_summary
+from oracle_bottlenecks import oracle_bottlenecks
 from oracle_report import WEAKEST_BARS, headline, key_figures, named_tiers, titled, weakest
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
@@ -75,6 +76,7 @@ class Run:
     oracle: pd.DataFrame
     page: str
     patients: pd.DataFrame
+    bottlenecks: pd.DataFrame  # bottlenecks.csv as written
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -108,7 +110,8 @@ def run(request, tmp_path_factory) -> Run:
     csv = pd.read_csv(out / "summary.csv", dtype=str, keep_default_na=False)
     patients = pd.read_parquet(out / "patients.parquet")
     oracle = oracle_summary(patients, spec)
-    return Run(name, spec, csv, oracle, (out / "report.html").read_text(encoding="utf-8"), patients)
+    return Run(name, spec, csv, oracle, (out / "report.html").read_text(encoding="utf-8"), patients,
+               pd.read_csv(out / "bottlenecks.csv", dtype=str, keep_default_na=False))
 
 
 def row_key(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -167,6 +170,27 @@ def test_summary_csv_per_day_columns_equal_an_independent_recomputation(run):
         pytest.skip(f"summary.csv has no {', '.join(missing)} yet (being added to the library)")
     problems = disagreements(run, PER_DAY_COLUMNS)
     assert not problems, f"{len(problems)} cells differ:\n" + "\n".join(problems[:40])
+
+
+def test_bottlenecks_csv_equals_an_independent_recomputation(run):
+    oracle = oracle_bottlenecks(run.patients, run.spec)
+    shown = run.bottlenecks
+    key = ["moment", "group", "cause", "via"]
+    assert list(shown.columns) == [*key, "mean_minutes", "mean_minutes_ci_low", "mean_minutes_ci_high", "share", "hours"]
+    assert sorted(map(tuple, shown[key].to_numpy())) == sorted(map(tuple, oracle[key].to_numpy())), \
+        "bottlenecks.csv rows differ from the oracle's"
+    expected = oracle.set_index(key)
+    problems = []
+    for _, row in shown.iterrows():
+        want = expected.loc[tuple(row[key])]
+        for column in ("mean_minutes", "mean_minutes_ci_low", "mean_minutes_ci_high", "share", "hours"):
+            if column != "hours":
+                CHECKED["bottlenecks.csv"][run.name] += 1
+            if not cell_agrees(row[column], want[column], column):
+                problems.append(f"{'/'.join(row[key])} {column}: bottlenecks.csv {row[column]!r}, oracle {want[column]!r}")
+    assert not problems, f"{len(problems)} cells differ:\n" + "\n".join(problems[:40])
+    for _, rows in shown.groupby(["moment", "group"]):  # a moment's causes add up to its time
+        assert abs(rows["share"].astype(float).sum() - 1) < 1e-4
 
 
 # --- the report ------------------------------------------------------------------------------

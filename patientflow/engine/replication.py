@@ -291,6 +291,7 @@ class _Replication:
         if step.after is not None:
             delay = step.after.params[0] if step.after.is_fixed else self.streams.draws(
                 patient.stream, f"after:{step.name}", step.after.sample).get(patient.k)
+            patient.times[step.cleared] = self.env.now + delay
         for r in step.release:
             if r not in patient.held:
                 raise SimulationError(step, f"releases {self.model.resources[r].name!r}, which the patient does not hold here")

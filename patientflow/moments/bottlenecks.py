@@ -30,7 +30,8 @@ with ``hold``, when the step releasing it ends, else when the patient leaves.
 
 **Hours.** A wait's minutes are counted in the hour of the day in which that wait (the part
 within the moment) began; service minutes in the hour the moment began.
-:func:`concentrated_hours` names the shortest run of hours holding at least half of them.
+:func:`concentrated_hours` names the shortest run of hours holding at least half of them (of
+several, the one holding the most).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .measure import counted
 
 HOURS = 24
 CONCENTRATED = 0.5  # the share of a cause's minutes its named hours hold at least
+NEGLIGIBLE = 1e-9  # a cause with less than this share of a moment's time took none (rounding)
 
 
 def columns(model: Model) -> list[Cause]:
@@ -114,7 +116,8 @@ def _hour_of_day(t: np.ndarray) -> np.ndarray:
 
 def concentrated_hours(by_hour: np.ndarray) -> str:
     """The shortest run of hours of the day (wrapping past midnight) holding at least half of
-    ``by_hour``'s minutes, as ``14:00-02:00``; ``all day`` when it takes all 24; empty with none."""
+    ``by_hour``'s minutes (of several, the one holding the most; the earliest of equals), as
+    ``14:00-02:00``; ``all day`` when it takes all 24; empty with none."""
     values = np.clip(np.asarray(by_hour, dtype=float), 0.0, None)
     total = values.sum()
     if not total > 0:
@@ -140,7 +143,7 @@ def bottleneck_table(model: Model, minutes: np.ndarray, by_hour: np.ndarray):
     rowgroups, causes) and ``by_hour`` (replications, rowgroups, causes, 24). A cause's
     ``mean_minutes`` is the mean over replications of its mean minutes per done patient, with a 95 %
     t-interval (not below 0); ``share`` its part of the row group's time (they add to 1); causes
-    that never took a minute are left out; the rest go from the most minutes to the least."""
+    that took none of it (less than :data:`NEGLIGIBLE`: rounding) are left out; the rest go from the most minutes to the least."""
     import pandas as pd
 
     from .statistics import t_interval
@@ -155,7 +158,7 @@ def bottleneck_table(model: Model, minutes: np.ndarray, by_hour: np.ndarray):
             if not np.isfinite(mean[g]).any() or not total > 0:
                 continue
             for c in sorted(range(len(cols)), key=lambda c: (-mean[g, c], c)):
-                if not mean[g, c] > 0:
+                if not mean[g, c] > NEGLIGIBLE * total:
                     continue
                 records.append({"moment": moment, "group": group, "cause": cols[c].cause, "via": cols[c].via_text,
                                 "mean_minutes": mean[g, c], "mean_minutes_ci_low": max(low[g, c], 0.0),

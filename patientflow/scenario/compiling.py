@@ -237,7 +237,8 @@ class Compiler:
                 assign=[self.assignment(a, m, (*path, "assign", a), f"assign:{name}:{a}") for a, m in spec.assign.items()],
                 branch=branch, then=then,
                 got=[events.index(f"{name}.got_{r}") for r in (*spec.hold, *spec.use)] if len(hold + use) > 1 else [],
-                reached=events.index(f"{name}.time_reached") if wait is not None else -1))
+                reached=events.index(f"{name}.time_reached") if wait is not None else -1,
+                cleared=events.index(f"{name}.cleared") if spec.after is not None else -1))
         return out
 
     def then(self, then: str, path, pathway, position, steps_by_name, outcomes, key) -> int:
@@ -372,7 +373,8 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     steps_by_name = c.index_steps()
     outcomes = c.collect_outcomes()
     events = ["arrived", *c.marks(), *[e for n, (_, _, spec) in steps_by_name.items()
-                                       for e in step_event_names(n, list(spec.hold), list(spec.use), spec.wait_until is not None)],
+                                       for e in step_event_names(n, list(spec.hold), list(spec.use), spec.wait_until is not None,
+                                                                 spec.after is not None)],
               "left"]
     resources = c.resources(steps_by_name)
     steps = c.steps(steps_by_name, events, outcomes, resources)
