@@ -152,6 +152,10 @@ class Model:
         return self.events.index(name)
 
 
+EVENTS_HELP = ("events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end; STEP.got_RESOURCE "
+               "for a step taking two or more, STEP.time_reached with wait_until, STEP.cleared with after")
+
+
 def step_event_names(step: str, hold: list[str], use: list[str], wait_until: bool, after: bool = False) -> list[str]:
     """The events a step records: queued, start and end; with two resources or more, when each
     is taken (``got_<resource>``); with ``wait_until``, when the time of day came (``time_reached``);

@@ -469,7 +469,8 @@ def test_validate_prints_every_problem_as_file_line_key_message(tmp_path):
     assert lines == [
         f"{path}:10: {TRIAGE}.use: no resource named 'nurses'; did you mean 'nurse'?",
         f"{path}:13: moments.wait.to: no pathway produces the event 'treat.begin'; did you mean 'treat.end'? "
-        "(events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end)",
+        "(events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end; STEP.got_RESOURCE for a step "
+        "taking two or more, STEP.time_reached with wait_until, STEP.cleared with after)",
     ]
 
 

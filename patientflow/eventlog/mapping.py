@@ -34,6 +34,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..files import PATH_SHOWN, FileRefused, inside, read_text, root_for, shown, yaml_problem
+from ..model import EVENTS_HELP
 
 KEYS = ("scenario", "format", "time_format", "patient", "stream", "outcome", "events", "attributes",
         "values", "long", "description")
@@ -229,7 +230,7 @@ def check_mapping(mapping: LogMapping, model, streams: list[str]) -> None:
     for name in mapping.events:
         if name not in model.events:
             bad(("events", name), f"the scenario has no event {name!r}" + _close(name, model.events)
-                + " (events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end)")
+                + f" ({EVENTS_HELP})")
     if "arrived" not in mapping.events:
         bad(("events",), "no column gives 'arrived', the first contact (call received or walk-in arrival)")
     for name in mapping.attributes:

@@ -4,7 +4,7 @@ tiers resolved to the indices the model holds, every problem located."""
 from __future__ import annotations
 
 from ..errors import hint
-from ..model import Moment
+from ..model import EVENTS_HELP, Moment
 from ..targets import parse_tiers
 from .schema import moment_tiers
 
@@ -23,7 +23,7 @@ def compile_moments(c, events, outcomes, streams, stages) -> list[Moment]:
         for key, event in ends:
             if event not in events:
                 c.error((*path, key), f"no pathway produces the event {event!r}" + hint(event, events)
-                           + " (events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end)")
+                           + f" ({EVENTS_HELP})")
                 ok = False
         outcome_codes = []
         for o in spec.outcome:
