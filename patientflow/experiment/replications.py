@@ -27,7 +27,7 @@ from ..log import INSIDE, Log
 from ..engine.replication import simulate_replication
 from ..model import Model
 from ..moments.bottlenecks import split
-from ..moments.measure import leaving_per_day, measure
+from ..moments.measure import counted_by_group, leaving_per_day, measure
 from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
 
 PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept in memory for this many replications
@@ -76,8 +76,9 @@ def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, st
              reused: bool = False) -> ReplicationResult:
     """A replication's result from its log: the one way a log is measured, new or stored."""
     replication = log.replication
-    stats = measure(model, log)
-    causes, cause_hours = split(model, log)
+    counts = counted_by_group(model, log)
+    stats = measure(model, log, counts_by_group=counts)
+    causes, cause_hours = split(model, log, counts)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
     measured = hours >= int(np.ceil(model.warm_up / 60))

@@ -40,11 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..clock import DAY
 from ..log import Log
-from ..model import TIME_OF_DAY, Model
+from ..model import Model
 from .holds import SERVICE, WAITING_TIME_OF_DAY, Cause, Structure, Weights, patient_waits
-from .measure import counted
+from .measure import counted_by_group
 
 HOURS = 24
 CONCENTRATED = 0.5  # the share of a cause's minutes its named hours hold at least
@@ -61,57 +60,70 @@ def rowgroups(model: Model) -> list[tuple[str, str]]:
     return [(m.name, group) for m, _code, group in Structure.of(model).rowgroups]
 
 
-def split(model: Model, log: Log) -> tuple[np.ndarray, np.ndarray]:
+CELLS = 2_000_000  # (waits × moment groups) split together at most: bounds the arrays' memory
+
+
+def split(model: Model, log: Log, counts_by_group: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One replication's split: ``(minutes, by_hour)``; ``minutes`` is (rowgroups, causes), the
     mean minutes per done patient (NaN: no done patient), ``by_hour`` (rowgroups, causes, 24) the
-    minutes in all, by the hour of the day they began (see the module's rules)."""
+    minutes in all, by the hour of the day they began (see the module's rules).
+    ``counts_by_group``: :func:`~.measure.counted_by_group` of ``log``, when already known."""
+    counts = counts_by_group if counts_by_group is not None else counted_by_group(model, log)
     st = Structure.of(model)
-    cols = st.columns
-    minutes = np.full((len(st.rowgroups), len(cols)), np.nan)
-    by_hour = np.zeros((len(st.rowgroups), len(cols), HOURS))
+    n_cols = len(st.columns)
+    minutes = np.full((len(st.rowgroups), n_cols), np.nan)
+    by_hour = np.zeros((len(st.rowgroups), n_cols, HOURS))
     waits = patient_waits(st, log)
     weights = Weights(st, log, waits)
-    for g, (m, code, _group) in enumerate(st.rowgroups):
-        start, stop = log.times[:, m.start_event], log.times[:, m.end_event]
-        done = counted(model, m, log, code) & ~np.isnan(stop)
-        n = int(done.sum())
-        if not n:
-            continue
-        total = np.zeros(len(cols))
-        mine = done[waits.patient]
-        p = waits.patient[mine]
-        lo = np.maximum(waits.begins[mine], start[p])
-        hi = np.minimum(waits.ends[mine], stop[p])
-        inside = hi > lo
-        p, lo, hi, resource = p[inside], lo[inside], hi[inside], waits.resource[mine][inside]
-        hour = _hour_of_day(lo)
-        waited = np.zeros(lo.size)
-        tod = resource == TIME_OF_DAY
-        if tod.any():
-            _add(total, by_hour[g], 1, hi[tod] - lo[tod], hour[tod])
-            waited[tod] = hi[tod] - lo[tod]
-        for r in np.unique(resource[~tod]):
-            of = resource == r
-            for path in st.paths[int(r)]:
-                part = weights.minutes(path, lo[of], hi[of])
-                _add(total, by_hour[g], st.column_of[path], part, hour[of])
-        waited[~tod] = (hi - lo)[~tod]
-        span = (stop - start)[done]
-        service = span.sum() - waited.sum()
-        total[0] = service
-        by_hour[g, 0] = np.bincount(_hour_of_day(start[done]), weights=span, minlength=HOURS)[:HOURS]
-        by_hour[g, 0] -= np.bincount(hour, weights=waited, minlength=HOURS)[:HOURS]
-        minutes[g] = total / n
+    # the column a wait goes to whole, by its resource (+1; 0: a time of day); -1: split along chains
+    whole = np.full(len(model.resources) + 1, -1, dtype=np.int64)
+    whole[0] = 1
+    chained = {path[0] for path in weights.cumulative if len(path) > 1}
+    for r in st.paths:
+        if r not in chained:
+            whole[r + 1] = st.column_of[(r,)]
+    column = whole[waits.resource + 1]
+    block = max(1, CELLS // max(1, waits.patient.size))
+    for first in range(0, len(st.rowgroups), block):
+        groups = st.rowgroups[first:first + block]
+        g = np.arange(len(groups))
+        start = log.times[:, [m.start_event for m, _, _ in groups]]  # (patients, groups)
+        stop = log.times[:, [m.end_event for m, _, _ in groups]]
+        done = np.column_stack([counts[(m.name, code)] for m, code, _ in groups]) & ~np.isnan(stop)
+        lo = np.maximum(waits.begins[:, None], start[waits.patient])  # (waits, groups): within the moment
+        hi = np.minimum(waits.ends[:, None], stop[waits.patient])
+        ok = done[waits.patient] & (hi > lo)
+        length = np.where(ok, hi - lo, 0.0)
+        hour = _hour_of_day(np.where(ok, lo, 0.0))
+        cells = by_hour[first:first + len(groups)]
+        flat = cells.reshape(-1)
+        at_once = ok & (column >= 0)[:, None]
+        index = (g[None, :] * n_cols + column[:, None]) * HOURS + hour
+        flat += np.bincount(index[at_once], weights=length[at_once], minlength=flat.size)
+        for r in chained:
+            of = waits.resource == r
+            for path in st.paths[r]:
+                part = np.where(ok[of], weights.minutes(path, lo[of], hi[of]), 0.0)
+                at = (g[None, :] * n_cols + st.column_of[path]) * HOURS + hour[of]
+                flat += np.bincount(at.reshape(-1), weights=part.reshape(-1), minlength=flat.size)
+        span = np.where(done, stop - start, 0.0)
+        served = np.bincount((g[None, :] * HOURS + _hour_of_day(np.where(done, start, 0.0))).reshape(-1),
+                             weights=span.reshape(-1), minlength=len(groups) * HOURS)
+        waited = np.bincount((g[None, :] * HOURS + hour).reshape(-1), weights=length.reshape(-1),
+                             minlength=len(groups) * HOURS)
+        cells[:, 0] = (served - waited).reshape(len(groups), HOURS)
+        n = done.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            block = cells.sum(axis=2) / n[:, None]
+            block[:, 0] = (span.sum(axis=0) - length.sum(axis=0)) / n
+        block[n == 0] = np.nan
+        minutes[first:first + len(groups)] = block
     return minutes, by_hour
 
 
-def _add(total: np.ndarray, by_hour: np.ndarray, column: int, part: np.ndarray, hour: np.ndarray) -> None:
-    total[column] += part.sum()
-    by_hour[column] += np.bincount(hour, weights=part, minlength=HOURS)[:HOURS]
-
-
 def _hour_of_day(t: np.ndarray) -> np.ndarray:
-    return (np.floor(np.mod(t, DAY) / 60.0).astype(np.int64)).clip(0, HOURS - 1)
+    """The hour of the day of times at or after 0 (minutes since Monday 00:00)."""
+    return (np.asarray(t) * (1 / 60)).astype(np.int64) % HOURS
 
 
 def concentrated_hours(by_hour: np.ndarray) -> str:

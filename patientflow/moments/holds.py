@@ -57,6 +57,12 @@ class Structure:
                 begins = ends
             if s.reached >= 0:
                 self.waits.append(Wait(TIME_OF_DAY, s.start, s.reached, s.start, s.end))
+        self.wait_begins = np.array([w.begins for w in self.waits], dtype=np.int64)
+        self.wait_ends = np.array([w.ends for w in self.waits], dtype=np.int64)
+        self.wait_step_starts = np.array([w.step_start for w in self.waits], dtype=np.int64)
+        self.wait_step_ends = np.array([w.step_end for w in self.waits], dtype=np.int64)
+        self.wait_resources = np.array([w.resource for w in self.waits], dtype=np.int64)
+        self.wait_is_time_of_day = self.wait_resources == TIME_OF_DAY
         # holds of each resource that may pass a wait on: (taken at event, freed at any of events)
         releasers = {r: [s.end for s in model.steps if r in s.release] for r in model.blocking}
         self.holds: dict[int, list[tuple[int, list[int]]]] = {r: [] for r in model.blocking}
@@ -126,21 +132,17 @@ def patient_waits(st: Structure, log: Log) -> Waits:
     when the step ended (a recorded log need not have every event; a time of day never comes
     then: no wait), else when its patient left (gave up), else at the end of the run (still
     waiting)."""
-    times, end = log.times, log.length
-    left = times[:, st.left]
-    unfinished = np.where(np.isnan(left), end, left)
-    parts = []
-    for w in st.waits:
-        a, b = times[:, w.begins], times[:, w.ends]
-        ended = ~np.isnan(times[:, w.step_end])
-        by_start = a if w.resource == TIME_OF_DAY else times[:, w.step_start]
-        b = np.where(np.isnan(b), np.where(ended, by_start, unfinished), b)
-        keep = np.flatnonzero(~np.isnan(a) & (b > a))
-        parts.append((keep, np.full(keep.size, w.resource), a[keep], b[keep]))
-    if not parts:
+    if not st.waits:
         empty = np.zeros(0)
         return Waits(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
-    return Waits(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+    times = log.times
+    left = times[:, st.left]
+    unfinished = np.where(np.isnan(left), log.length, left)[:, None]
+    a, b = times[:, st.wait_begins], times[:, st.wait_ends]  # (patients, waits of the model)
+    by_start = np.where(st.wait_is_time_of_day, a, times[:, st.wait_step_starts])
+    b = np.where(np.isnan(b), np.where(np.isnan(times[:, st.wait_step_ends]), unfinished, by_start), b)
+    patient, k = np.nonzero(b > a)  # NaN compares false: a wait never begun is none
+    return Waits(patient, st.wait_resources[k], a[patient, k], b[patient, k])
 
 
 def holds(st: Structure, log: Log, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -252,10 +254,10 @@ class Weights:
                     self.cumulative[path] = np.concatenate([[0.0], np.cumsum(weight[:-1] * spans)])
 
     def minutes(self, path: tuple[int, ...], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Minutes of the waits ``lo``–``hi`` for ``path[0]`` that go to ``path``."""
+        """Minutes of the waits ``lo``–``hi`` (arrays of any shape) for ``path[0]`` that go to ``path``."""
         if len(self.st.paths.get(path[0], ())) == 1 or not self.grid.size:
-            return hi - lo if len(path) == 1 else np.zeros(lo.size)
+            return hi - lo if len(path) == 1 else np.zeros(lo.shape)
         w = self.cumulative.get(path)
         if w is None:
-            return np.zeros(lo.size)
+            return np.zeros(lo.shape)
         return np.interp(hi, self.grid, w) - np.interp(lo, self.grid, w)

@@ -184,9 +184,17 @@ def counted(model: Model, m: Moment, log: Log, code: int | None = None) -> np.nd
     return keep if code is None else keep & (log.attributes[:, m.by] == code)
 
 
-def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float | None = None) -> np.ndarray:
+def counted_by_group(model: Model, log: Log) -> dict[tuple[str, int | None], np.ndarray]:
+    """:func:`counted` for every moment and group of ``log`` at once: ``(moment, code) -> mask``
+    (measured once, read by the statistics and by the split of the wait)."""
+    return {(m.name, code): counted(model, m, log, code) for m in model.moments for code, _ in groups(model, m)}
+
+
+def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float | None = None,
+            counts_by_group: dict | None = None) -> np.ndarray:
     """A (rows, STATS) array of one replication's statistics, in :func:`summary_rows` order;
-    per-day figures are per day of ``days`` (default: the measured period)."""
+    per-day figures are per day of ``days`` (default: the measured period); ``counts_by_group``:
+    :func:`counted_by_group` of ``log``, when already known."""
     rows = rows if rows is not None else summary_rows(model)
     days = days if days is not None else measured_days(model, log)
     out = np.full((len(rows), len(STATS)), np.nan)
@@ -199,7 +207,7 @@ def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float |
     for m in model.moments:
         start = log.times[:, m.start_event]
         for code, _group in groups(model, m):
-            counts = counted(model, m, log, code)
+            counts = counts_by_group[(m.name, code)] if counts_by_group is not None else counted(model, m, log, code)
             tiers = m.tiers.get(code, m.tiers.get(None, ()))
             if m.kind == "duration":
                 stop = log.times[:, m.end_event]
