@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -265,3 +267,18 @@ def test_a_winner_that_fails_confirmation_gives_way_to_the_next_cheapest(tmp_pat
     assert chosen == (1,) and status == "met"
     assert [x for x, _ in search.confirm_looks] == [(0,), (1,)]
     assert "1 cheaper candidate(s) of the search were not confirmed" in message and "wait: 80% within 2.0min" in message
+
+
+def test_a_constraint_no_varied_resource_can_meet_is_named_with_what_binds(tmp_path):
+    # four doctors miss "85 % within 2 min" (five are needed); varying nurses cannot help it
+    path = write(tmp_path, tandem_text(6, 4))
+    done = subprocess.run([sys.executable, "-m", "patientflow.cli", "optimise", str(path), "--vary", "nurse=-1..+1",
+                           "--out", str(tmp_path / "out"), "--jobs", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stdout.splitlines() if line.startswith("What binds: ")]
+    assert said == ["What binds: wait_second: 85% within 2min cannot be met by varying nurses: "
+                    "100 % of the time is queueing for doctors. Try --vary doctor."], done.stdout
+    meta = json.loads((tmp_path / "out" / "optimisation.json").read_text())
+    (lost,) = meta["unattainable"]
+    assert lost["binds"]["cause"] == "doctor" and lost["binds"]["vary"] == "doctor" and lost["binds"]["share"] == 1.0
+    assert "What binds" in (tmp_path / "out" / "optimisation.html").read_text()

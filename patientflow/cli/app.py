@@ -265,6 +265,9 @@ def optimise(
             stage.path("optimisation.html").write_text(render_optimisation(opt, meta), encoding="utf-8")
             stage.path("optimisation.json").write_text(output.json_text(meta), encoding="utf-8")
     typer.echo(opt.summary_line())
+    for v in opt.unattainable:
+        if v.get("binds"):
+            typer.echo(f"What binds: {v['binds']['text']}")
     typer.echo(f"wrote {variant}, and optimisation.html, candidates.csv, rosters.csv, comparison.csv, "
                f"optimisation.json in {folder}")
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..scenario.variants import variant_header
+from .cause_text import hours_text, named
 from .costs import weekly_cost
 
 MORE_PLACES = 0.05  # the share of a fixed count a ready experiment adds (at least one)
@@ -75,17 +76,6 @@ def experiment_for(scenario, resource: str, hours: str) -> Experiment | None:
         return None
     extra = weekly_cost(scenario.with_changes(changes).model) - weekly_cost(scenario.model)
     return Experiment(resource, f"try-{resource}.yaml", change, changes, extra)
-
-
-def named(resource: str, plural: bool = False) -> str:
-    """A resource as a sentence names it: ``ward_bed`` → ``ward bed`` (``ward beds``)."""
-    name = resource.replace("_", " ")
-    return name + ("es" if name.endswith(("s", "sh", "ch", "x")) else "s") if plural else name
-
-
-def hours_text(hours: str) -> str:
-    """``20:00-01:00`` as a sentence has it: ``20:00 to 01:00``."""
-    return hours.replace("-", " to ")
 
 
 def _shown(path) -> str:

@@ -34,6 +34,7 @@ class Evaluation:
     index: int  # order of first evaluation
     phase: str
     stats: dict[int, np.ndarray] = field(default_factory=dict)
+    causes: dict[int, np.ndarray] = field(default_factory=dict)  # each replication's split of the wait
     verdict: str = ""  # "meets", "misses", "not shown", or for budget runs "better", "not better"
     note: str = ""
 
@@ -107,6 +108,7 @@ class Evaluator:
 
     def _keep(self, x: Point, result) -> None:
         self.evaluations[x].stats[result.replication] = result.stats
+        self.evaluations[x].causes[result.replication] = result.causes
         if result.replication >= self.keep_full_from:
             self.full[(x, result.replication)] = result
 

@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from ..moments import STATS
+from .binds import what_binds
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
 from .constraints import Constraint, constraints_of, journey_row, judge, meets, shortfall
@@ -159,10 +160,19 @@ class Search:
         lost = {v["constraint"] for v in self._most_generous(self.space.highs)}
         self.unattainable = [v for v in self.most_generous if v["constraint"] in lost
                              and any(c.label == v["constraint"] for c in wanted)]
+        corner = self.ev.evaluations[self.space.highs]
+        causes = np.stack([corner.causes[r] for r in sorted(corner.causes)]) if corner.causes else np.zeros((0, 0, 0))
+        by_label = {c.label: c for c in self.active}
+        varied = list(self.settings.vary)
+        for v in self.unattainable:
+            c = by_label[v["constraint"]]
+            v["binds"] = what_binds(self.ev.scenario(self.space.highs).model, causes, c.moment, c.group, c.label, varied)
         self.active = [c for c in self.active if c.label not in lost]
         if self.unattainable:
             self.ev.on_progress("not met even by the most generous rosters, so not constrained: "
                                 + "; ".join(v["constraint"] for v in self.unattainable))
+            for v in self.unattainable:
+                self.ev.on_progress(f"what binds: {v['binds']['text']}")
 
     def _hold_what_the_input_meets(self, wanted: set[Constraint]) -> None:
         """Other targets are held only where the input already meets them."""

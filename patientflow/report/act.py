@@ -12,13 +12,13 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..experiment.ready import Experiment, hours_text, named, compare_command, experiment_for, optimise_command
-from ..moments.bottlenecks import WAITING_TIME_OF_DAY, MainCause, main_cause
+from ..experiment.cause_text import cause_text, named
+from ..experiment.ready import Experiment, compare_command, experiment_for, optimise_command
+from ..moments.bottlenecks import MainCause, main_cause
 from ..moments.ranking import RULE, Miss, misses
 from ..units import group_label, number_text, share_text
 
 TOP = 5  # misses shown
-SHOWN_WAY = 0.005  # a chain a cause acts through is named when it takes at least this share of the time
 ATTRIBUTION = ("Each wait is split by what the units waited for were doing meanwhile: serving (the wait stays "
                "with that resource) or held by patients themselves waiting for another resource (it passes to "
                "that one, and on to the root of the chain).")
@@ -33,18 +33,6 @@ class Action:
     cause: MainCause | None
     sentence: str
     experiment: Experiment | None = None
-
-
-def _name(resource: str) -> str:
-    return named(resource)
-
-
-def _plural(resource: str) -> str:
-    return named(resource, plural=True)
-
-
-def _article(resource: str) -> str:
-    return ("an " if _name(resource)[:1].lower() in "aeiou" else "a ") + _name(resource)
 
 
 def _label(miss: Miss) -> str:
@@ -70,28 +58,6 @@ def gap_text(summary, miss: Miss) -> str:
         many = number_text(miss.excess, 0)
         text += f", about {many} patient{'' if many == '1' else 's'} a day beyond what it allows"
     return text
-
-
-def _waiting_for(resource: str) -> str:
-    return "a time of day" if resource == WAITING_TIME_OF_DAY else _article(resource)
-
-
-def cause_text(cause: MainCause | None) -> str:
-    """The main cause as a sentence: the root, its share of the time, the chains it acts through."""
-    if cause is None:
-        return "All of the time is service: shorter service, not more capacity, would move it."
-    hours = f", mostly {hours_text(cause.hours)}" if cause.hours and cause.hours != "all day" else ""
-    root = "a time of day (a step's wait_until)" if not cause.root_is_resource else _plural(cause.cause)
-    direct = [share for via, share in cause.ways if not via]
-    chained = [(via, share) for via, share in cause.ways if via and share >= SHOWN_WAY]
-    verb = "waiting for" if not cause.root_is_resource else "queueing for"
-    if not chained:
-        return f"{share_text(cause.share, 0)} of the time is {verb} {root}{hours}."
-    parts = [f"{verb} them ({share_text(direct[0], 0)})"] if direct else []
-    for via, share in chained[:2]:
-        held = ", ".join(f"held by patients waiting for {_waiting_for(r)}" for r in [*via[1:], cause.cause])
-        parts.append(f"queueing for {_plural(via[0])} {held} ({share_text(share, 0)})")
-    return f"{share_text(cause.share, 0)} of the time is waiting on {root}{hours}: {'; '.join(parts)}."
 
 
 def actions(results, top: int = TOP) -> list[Action]:
@@ -126,7 +92,7 @@ def experiments(items: list[Action]) -> list[Experiment]:
 def why(items: list[Action], experiment: Experiment) -> str:
     """What an experiment answers: the misses whose cause it adds to."""
     answered = [_label(a.miss) for a in items if a.experiment is experiment]
-    return f"{_name(experiment.resource).capitalize()} is the root cause of the main wait of: {'; '.join(answered)}."
+    return f"{named(experiment.resource).capitalize()} is the root cause of the main wait of: {'; '.join(answered)}."
 
 
 def commands(results, folder: Path, items: list[Action]) -> list[str]:

@@ -119,7 +119,9 @@ def constraints_section(opt) -> str:
         f"<td class='{'missed' if failed else 'met'}'>"
         f"{esc('not confirmed: ' + '; '.join(v['constraint'] for v in failed)) if failed else 'confirmed'}</td></tr>"
         for x, failed in opt.confirm_looks)
+    binds = "".join(f"<li>{esc(v['binds']['text'])}</li>" for v in opt.unattainable if v.get("binds"))
     return f"""<h2>Constraints</h2>
+{f"<div class='headline'><b>What binds</b> (at the most generous rosters, where each wait goes: see bottlenecks.csv of a run):<ul>{binds}</ul></div>" if binds else ""}
 <p>Each constraint at the most generous rosters of the search space (every level at its highest), and for
 the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used.
 A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right

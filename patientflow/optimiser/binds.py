@@ -1,0 +1,41 @@
+"""What binds: for a constraint the search cannot meet even with the most generous rosters, the
+main cause of its moment's time there (:func:`~patientflow.moments.bottlenecks.main_cause`), and
+the ``--vary`` that could help.
+
+The rule: the root cause of the constraint's moment and group at the most generous corner. When
+that root is a resource the search does not vary, varying it may help (``--vary ROOT``); when it
+is varied already, the range stops short (widen it); when it is a time of day, no roster changes it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..experiment.cause_text import cause_text, named
+from ..moments.bottlenecks import bottleneck_table, main_cause, rowgroups
+
+
+def what_binds(model, causes: np.ndarray, moment: str, group: str, label: str, varied: list[str]) -> dict:
+    """``{"cause", "via", "share", "vary", "text"}`` for the constraint ``label`` (of ``moment`` and
+    ``group``) given the corner's per-replication split ``causes`` (replications, rowgroups, causes)."""
+    if (moment, group) not in rowgroups(model) or not causes.size:
+        return {"cause": "", "via": [], "share": None, "vary": "",
+                "text": f"{label}: a share of outcomes, not a wait; the waits before it decide it."}
+    hours = np.zeros(causes.shape + (24,))
+    main = main_cause(bottleneck_table(model, causes, hours), moment, group)
+    varying = ", ".join(named(r, plural=True) for r in varied) or "nothing"
+    if main is None:
+        return {"cause": "service", "via": [], "share": None, "vary": "",
+                "text": f"{label} cannot be met by varying {varying}: all of its time is service, which no roster shortens."}
+    via = list(main.ways[0][0]) if main.ways else []
+    text = f"{label} cannot be met by varying {varying}: {cause_text(main)}"
+    vary = ""
+    if not main.root_is_resource:
+        text += " No roster changes a time of day: the step's wait_until does."
+    elif main.cause in varied:
+        text += f" {named(main.cause, plural=True).capitalize()} are varied already: widen their range (--vary {main.cause}=-2..+6)."
+        vary = f"{main.cause}=-2..+6"
+    else:
+        text += f" Try --vary {main.cause}."
+        vary = main.cause
+    return {"cause": main.cause, "via": via, "share": main.share, "vary": vary, "text": text}
