@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -55,3 +56,18 @@ def cli(*args, cwd=None) -> subprocess.CompletedProcess:
     """The command line, run as a user runs it (arguments as text), in ``cwd``."""
     return subprocess.run([sys.executable, "-m", "patientflow.cli", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd)
+
+
+def session(leader: int) -> list[int]:
+    """The live processes of the session ``leader`` started (zombies are dead: left out)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == leader:
+            continue
+        try:
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if os.getsid(int(entry)) == leader and state not in ("Z", "X"):
+                found.append(int(entry))
+        except (OSError, IndexError):
+            pass
+    return found

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import CALLS as HELPERS_CALLS, write
+from helpers import CALLS as HELPERS_CALLS, session, write
 from patientflow.experiment.output import output_error, staged
 from patientflow.experiment.store import NotTheReplication, read_stored, replication_identity
 
@@ -173,21 +173,6 @@ def test_ctrl_c_says_what_is_kept_leaves_no_temporaries_and_the_rerun_equals_an_
     assert json.loads((out / "run.json").read_text())["replications_resumed"] == kept
     assert_same_outputs(out, runs["slow_out"])
     assert_same_store(out, runs["slow_out"])
-
-
-def session(leader: int) -> list[int]:
-    """The live processes of the session ``leader`` started (zombies are dead: left out)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == leader:
-            continue
-        try:
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            if os.getsid(int(entry)) == leader and state not in ("Z", "X"):
-                found.append(int(entry))
-        except (OSError, IndexError):
-            pass
-    return found
 
 
 def test_workers_end_within_seconds_of_the_main_process_being_killed_and_write_nothing_after_it(runs, tmp_path):

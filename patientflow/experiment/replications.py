@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -150,53 +148,19 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-PARENT_CHECK_SECONDS = 0.5  # how often a local worker looks whether its parent is still alive
-
-
-def worker_started(parent: int) -> None:
-    """Run first in each local worker: ignore Ctrl-C (the main process stops the workers, so
-    they print nothing), and end this worker as soon as ``parent`` is no longer its parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)  # the parent died: its results can no longer be used, nor should anything be written
-    threading.Thread(target=watch, name="patientflow-parent-watch", daemon=True).start()
-
-
 def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = run_replication) -> Iterator:
-    """Run ``task(*call)`` for each call, yielding results as they complete."""
+    """Run ``task(*call)`` for each call, yielding results as they complete: here if one process
+    is enough, else on Dask or on this process's local workers (see :mod:`.workers`)."""
     if dask:
         yield from _execute_dask(calls, jobs, dask, task)
         return
-    jobs = max(1, min(jobs if jobs > 0 else cores(), len(calls)))
-    if jobs == 1:
+    wanted = jobs if jobs > 0 else cores()
+    if min(wanted, len(calls)) <= 1:
         for call in calls:
             yield task(*call)
         return
-    from joblib import Parallel, delayed
-    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", backend="loky", batch_size=1,
-                        initializer=worker_started, initargs=(os.getpid(),))
-    with _workers_start_without_ctrl_c():
-        results = parallel(delayed(task)(*call) for call in calls)  # starts the workers
-    yield from results
-
-
-class _workers_start_without_ctrl_c:
-    """Ctrl-C ignored while the workers are started, so they start with it ignored (an ignored
-    signal stays ignored in a new program) and never print a traceback for it, not even while
-    they import; in the main thread only (elsewhere signals cannot be set)."""
-
-    def __enter__(self):
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+    from .workers import run
+    yield from run(calls, wanted, task)
 
 
 def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -> Iterator:

@@ -1,0 +1,345 @@
+"""The local worker pool: processes that run replications for the main process.
+
+Workers are forked from a server process of this package's own that has imported the engine and
+nothing else (numpy, SimPy, the engine and the measures: no pandas, scipy or plotly, and not the
+script or command that started it, which a worker would otherwise import again, and run again if
+it had no ``__main__`` guard). The server starts on a process's first parallel call and takes a
+fraction of a second to import; a worker then starts in milliseconds, and the workers are kept
+for the life of the process: an optimiser or a notebook that simulates many times pays for
+starting them once.
+
+A call hands each worker one task at a time and the next as soon as it hands a result back;
+each model goes to each worker once per call, not with every task. Ctrl-C never reaches the
+workers nor the server (it is blocked in them: the main process stops them), and a worker ends
+as soon as the main process is gone, a kill -9 included: it watches a pipe only the main process
+holds open. A worker that dies is an error naming it; after an error, Ctrl-C or a call left part
+way, the workers still running are stopped (new ones are forked on the next call). At exit the
+workers are stopped, and the server ends with them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from multiprocessing import connection, util
+from typing import Callable, Iterator
+
+from ..model import Model
+
+# what the server imports before forking workers: everything a replication needs
+PRELOAD = ["patientflow.experiment.replications", "patientflow.experiment.cache", "patientflow.experiment.workers"]
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while it was running a task (killed, or out of memory)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting a worker: from our own fork server, without the main module
+# ---------------------------------------------------------------------------------------------
+try:
+    from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn
+except ImportError:  # no fork server on this platform (Windows): fresh interpreters
+    _Process = multiprocessing.get_context("spawn").Process
+else:
+    _SERVER = forkserver.ForkServer()  # not the global one: its preload and its user are ours alone
+    _SERVER.set_forkserver_preload(PRELOAD)
+
+    class _Popen(popen_forkserver.Popen):
+        def _launch(self, process_obj):
+            """popen_forkserver.Popen._launch (the same in Python 3.10 to 3.13), from our server,
+            and with the main module left out of what the worker prepares."""
+            prep_data = spawn.get_preparation_data(process_obj._name)
+            prep_data.pop("init_main_from_name", None)
+            prep_data.pop("init_main_from_path", None)
+            buf = io.BytesIO()
+            context.set_spawning_popen(self)
+            try:
+                reduction.dump(prep_data, buf)
+                reduction.dump(process_obj, buf)
+            finally:
+                context.set_spawning_popen(None)
+            self.sentinel, w = _SERVER.connect_to_new_process(self._fds)
+            # the worker's sign of this process's life (multiprocessing.parent_process() there)
+            _parent_w = os.dup(w)
+            self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+            with open(w, "wb", closefd=True) as f:
+                f.write(buf.getbuffer())
+            self.pid = forkserver.read_signed(self.sentinel)
+
+    class _Process(context.ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj):
+            return _Popen(process_obj)
+
+
+class _ctrl_c_held:
+    """Ctrl-C held back in this thread while workers (and the server) start: they start with it
+    blocked (a blocked signal stays blocked in a new program), so none of them ever prints a
+    traceback for it, not even while the server imports; a Ctrl-C meanwhile reaches this process
+    once they have started. Where signals cannot be blocked (Windows), ignored instead, in the
+    main thread."""
+
+    def __enter__(self):
+        self.blocked = self.ignored = None
+        if hasattr(signal, "pthread_sigmask"):
+            try:  # started first: starting it unblocks Ctrl-C in this thread
+                from multiprocessing import resource_tracker
+                resource_tracker.ensure_running()
+            except ImportError:
+                pass
+            self.blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        elif threading.current_thread() is threading.main_thread():
+            self.ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.blocked is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.blocked)
+        if self.ignored is not None:
+            signal.signal(signal.SIGINT, self.ignored)
+
+
+# ---------------------------------------------------------------------------------------------
+# In a worker
+# ---------------------------------------------------------------------------------------------
+class _Shared:
+    """Stands in a task's arguments for a model the worker already holds."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: int):
+        self.key = key
+
+
+def _serve(conn) -> None:
+    """A worker's life: run each task the main process sends, send back its result or error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    main = multiprocessing.parent_process()
+    if main is not None:
+        threading.Thread(target=_end_with, args=(main,), name="patientflow-main-watch", daemon=True).start()
+    models: dict[int, object] = {}
+    generation = None
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            return  # the main process closed the pool, or is gone
+        try:
+            gen, new, task, call = pickle.loads(message)
+            if gen != generation:
+                models.clear()
+                generation = gen
+            models.update((key, pickle.loads(data)) for key, data in new.items())
+            call = [models[a.key] if isinstance(a, _Shared) else a for a in call]
+            reply = (True, task(*call))
+        except BaseException as exc:  # noqa: BLE001  (handed back: the main process raises it)
+            reply = (False, exc, traceback.format_exc())
+        try:
+            conn.send_bytes(_dumps(reply))
+        except (EOFError, OSError):
+            return
+        reply = call = None  # nothing of this task kept while waiting for the next
+
+
+def _end_with(main) -> None:
+    main.join()  # returns once the main process is gone: its results can no longer be used
+    os._exit(1)
+
+
+def _dumps(reply: tuple) -> bytes:
+    try:
+        return pickle.dumps(reply, protocol=PROTOCOL)
+    except Exception as exc:  # noqa: BLE001  (an error or result that cannot be pickled)
+        text = reply[2] if not reply[0] else ""
+        return pickle.dumps((False, RuntimeError(f"a worker could not send back its result: {exc!r}"), text),
+                            protocol=PROTOCOL)
+
+
+def about_this_process() -> dict:
+    """A task telling what the process that runs it is: its id and the modules it has imported."""
+    return {"pid": os.getpid(), "modules": sorted(sys.modules)}
+
+
+# ---------------------------------------------------------------------------------------------
+# In the main process
+# ---------------------------------------------------------------------------------------------
+class _RemoteTraceback(Exception):
+    def __str__(self) -> str:
+        return f"\n\nIn the worker process:\n{self.args[0]}"
+
+
+class _Worker:
+    def __init__(self):
+        here, there = connection.Pipe()
+        self.process = _Process(target=_serve, args=(there,), name="patientflow-worker", daemon=True)
+        self.process.start()
+        there.close()
+        self.conn = here
+        self.generation = None
+        self.holds: set[int] = set()  # the keys of the models it holds, this generation
+
+    def send(self, generation: int, models: "_Models", task: Callable, call: tuple) -> None:
+        if self.generation != generation:
+            self.generation, self.holds = generation, set()
+        args, new = list(call), {}
+        for i, value in enumerate(args):
+            if isinstance(value, Model):
+                key = models.key(value)
+                if key not in self.holds:
+                    new[key] = models.data(key)
+                    self.holds.add(key)
+                args[i] = _Shared(key)
+        self.conn.send_bytes(pickle.dumps((generation, new, task, tuple(args)), protocol=PROTOCOL))
+
+    def died(self) -> WorkerDied:
+        self.process.join(2)
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+            if -code == signal.SIGKILL:
+                how += ": out of memory, or killed from outside"
+        else:
+            how = "its pipe closed" if code is None else f"exit code {code}"
+        return WorkerDied(f"worker process {self.process.pid} ended while running a replication ({how}); "
+                          f"what it was running is lost")
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(5)
+        self.conn.close()
+
+
+class _Models:
+    """The models of one call, each pickled once, when a worker first needs it."""
+
+    def __init__(self):
+        self.keys: dict[int, int] = {}
+        self.pickled: dict[int, bytes] = {}
+        self.objects: list[Model] = []  # held, so that no id is reused during the call
+
+    def key(self, model: Model) -> int:
+        if id(model) not in self.keys:
+            self.keys[id(model)] = len(self.objects)
+            self.objects.append(model)
+        return self.keys[id(model)]
+
+    def data(self, key: int) -> bytes:
+        if key not in self.pickled:
+            self.pickled[key] = pickle.dumps(self.objects[key], protocol=PROTOCOL)
+        return self.pickled[key]
+
+
+_generations = itertools.count()
+
+
+class Pool:
+    """Local workers, started when first needed and kept between calls."""
+
+    def __init__(self):
+        self.workers: list[_Worker] = []
+        self.lock = threading.Lock()  # one call at a time
+
+    def run(self, calls: list[tuple], jobs: int, task: Callable) -> Iterator:
+        """``task(*call)`` for each call on up to ``jobs`` workers, each result as it comes."""
+        for gone in [w for i, w in enumerate(self.workers) if i >= jobs or not w.process.is_alive()]:
+            gone.stop()  # fewer asked for than are running, or died while idle (nothing lost)
+            self.workers.remove(gone)
+        needed = min(jobs, len(calls))
+        if len(self.workers) < needed:
+            with _ctrl_c_held():
+                while len(self.workers) < needed:
+                    self.workers.append(_Worker())
+        generation, models = next(_generations), _Models()
+        todo = iter(calls)
+        running: dict[object, _Worker] = {}
+        done = False
+        try:
+            for worker in self.workers[:needed]:
+                self._give(worker, next(todo), generation, models, task, running)
+            while running:
+                for conn in connection.wait(list(running)):
+                    worker = running.pop(conn)
+                    try:
+                        data = conn.recv_bytes()
+                    except (EOFError, OSError):
+                        raise worker.died() from None
+                    call = next(todo, None)
+                    if call is not None:  # the next task before this result is handed on: no idle worker
+                        self._give(worker, call, generation, models, task, running)
+                    yield _result(data)
+            done = True
+        finally:
+            if not done:  # Ctrl-C, an error, a dead worker or a caller that stopped: stop what still runs
+                self.close()
+
+    @staticmethod
+    def _give(worker: _Worker, call: tuple, generation: int, models: _Models, task: Callable, running: dict) -> None:
+        try:
+            worker.send(generation, models, task, call)
+        except (EOFError, OSError):
+            raise worker.died() from None
+        running[worker.conn] = worker
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self.workers if w.process.is_alive()]
+
+    def close(self) -> None:
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in workers:
+            worker.stop()
+
+
+def _result(data: bytes):
+    try:
+        reply = pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001  (an error whose class cannot be rebuilt here)
+        raise RuntimeError(f"could not read what a worker sent back: {exc!r}") from exc
+    if reply[0]:
+        return reply[1]
+    error, text = reply[1], reply[2]
+    if text:
+        error.__cause__ = _RemoteTraceback(text)
+    raise error
+
+
+_POOL = Pool()
+atexit.register(_POOL.close)
+
+
+def run(calls: list[tuple], jobs: int, task: Callable) -> Iterator:
+    """``task(*call)`` for each call on ``jobs`` local workers, yielding the results as they
+    complete. The workers are this process's shared pool (kept for the next call), or, when
+    another thread is using it, a pool of this call's own."""
+    if _POOL.lock.acquire(blocking=False):
+        try:
+            yield from _POOL.run(calls, jobs, task)
+        finally:
+            _POOL.lock.release()
+        return
+    own = Pool()
+    try:
+        yield from own.run(calls, jobs, task)
+    finally:
+        own.close()
+
+
+def worker_pids() -> list[int]:
+    """The process ids of the shared pool's live workers (none before the first parallel call)."""
+    return _POOL.pids()
