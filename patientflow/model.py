@@ -87,6 +87,7 @@ class Resource:
     initial_occupied: float
     initial_enter: int  # step index, -1: none
     initial_remaining: Distribution | None
+    kind: str = ""  # "staff", "place", or "": inferred (experiment.costs.is_place)
 
     def capacity_at(self, minute_of_week: int) -> float:
         if self.capacity_by_minute is None:

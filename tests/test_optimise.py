@@ -14,6 +14,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ from patientflow.optimiser.search import optimise
 from patientflow.experiment.results import run_numbers
 
 from helpers import write
+
+ROOT = Path(__file__).resolve().parents[1]
 from queueing_theory import erlang_c
 
 SEED = 4242  # fixed once for every case in this file
@@ -282,3 +285,117 @@ def test_a_constraint_no_varied_resource_can_meet_is_named_with_what_binds(tmp_p
     (lost,) = meta["unattainable"]
     assert lost["binds"]["cause"] == "doctor" and lost["binds"]["vary"] == "doctor" and lost["binds"]["share"] == 1.0
     assert "What binds" in (tmp_path / "out" / "optimisation.html").read_text()
+    # nothing varied can help: the search stops at the most generous corner's first replications,
+    # chooses nothing, confirms nothing, and writes no variant (an empty one would mislead)
+    assert meta["status"] == "unattainable" and "not varied" in meta["stopped"]
+    assert meta["candidates_evaluated"] == 1 and meta["replications_run"] == 5 and meta["confirmation"] == []
+    assert meta["confirmation_replications"] == [] and meta["variant"] is None
+    assert not (tmp_path / "out" / "scenario-optimised.yaml").exists()
+    assert not (tmp_path / "out" / "comparison.csv").exists() and (tmp_path / "out" / "candidates.csv").exists()
+    assert "no rosters chosen" in done.stdout
+
+
+PLACES = """
+    name: beds and nurses
+    run: {length: 2d, warm_up: 6h, seed: 3}
+    demand:
+      patients: {per_hour: 4, pathway: stay}
+    resources:
+      nurse: {count: 3, cost_per_hour: 30}
+      bed: {count: 200, cost_per_hour: 15}
+      chair: {count: 12, cost_per_hour: 2}
+      trolley: {count: 40, cost_per_hour: 1}
+    pathways:
+      stay:
+        - admit: {use: nurse, hold: [bed, chair], takes: 10min}
+        - rest: {use: trolley, takes: 20min, release: [chair]}
+        - ward: {takes: 2d, release: [bed]}
+    moments:
+      to_bed: {stage: stay, from: admit.queued, to: admit.start, target: 90% within 30min}
+    """
+
+
+def test_a_place_varies_in_steps_of_its_size_and_staff_one_by_one(tmp_path):
+    from patientflow.optimiser.settings import settings_for
+    from patientflow.optimiser.space import SearchSpace, default_vary
+    sc = pf.load_scenario(write(tmp_path, PLACES))
+    space = SearchSpace(sc, {"nurse": (-2, 3), "bed": (-2, 3), "chair": (-2, 3), "trolley": (-2, 3)})
+    dims = {d.resource: d for d in space.dims}
+    # beds and chairs are held across steps (places); trolleys and nurses serve a step (staff)
+    assert {name: d.step for name, d in dims.items()} == {"nurse": 1, "bed": 5, "chair": 1, "trolley": 1}
+    assert dims["bed"].unit_cost == 15 * 168 * 5  # one change: five beds open all week
+    x = (1, 2, -1, 0)
+    assert space.changes(x) == {"resources.nurse.count": 4, "resources.bed.count": 210, "resources.chair.count": 11}
+    assert space.describe(x) == "nurse 3→4, bed 200→210, chair 12→11"
+    assert space.cost(x) == pytest.approx((4 * 30 + 210 * 15 + 11 * 2 + 40 * 1) * 168)
+    assert "bed 190..215 in steps of 5 (was 200)" in space.ranges_text()
+    text = space.variant_text(x, tmp_path / "v.yaml", "variant", ["a note"])
+    assert "    count: 210    # was 200 (+10)" in text
+    variant = pf.load_scenario(write(tmp_path, text, "v.yaml"))
+    assert variant.spec.resources["bed"].count == 210
+    # the scenario can say what a resource is: a trolley kept as a place, beds counted as staff
+    said = PLACES.replace("trolley: {count: 40, cost_per_hour: 1}", "trolley: {count: 40, cost_per_hour: 1, kind: place}") \
+                 .replace("bed: {count: 200, cost_per_hour: 15}", "bed: {count: 200, cost_per_hour: 15, kind: staff}")
+    space = SearchSpace(pf.load_scenario(write(tmp_path, said, "said.yaml")), {"bed": (-2, 3), "trolley": (-2, 3)})
+    assert [(d.resource, d.step) for d in space.dims] == [("bed", 1), ("trolley", 1)]  # 40 × 2.5 % = 1
+    # the README's example: cubicles, which the baseline gives no cost, varied once they have one
+    example = pf.load_scenario(ROOT / "examples" / "optimise" / "cubicles.yaml")
+    space = SearchSpace(example, settings_for(example).vary)
+    assert [(d.resource, d.base, d.step) for d in space.dims] == [("cubicle", 40, 1), ("ward_bed", 406, 10)]
+    assert "cubicle" not in default_vary(pf.load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    bad = PLACES.replace("nurse: {count: 3, cost_per_hour: 30}", 'nurse: {roster: {"08:00-20:00": 3}, kind: place}')
+    with pytest.raises(pf.ScenarioError, match="kind: place needs a count"):
+        pf.load_scenario(write(tmp_path, bad, "bad.yaml"))
+
+
+def test_candidates_whose_replications_are_overloaded_are_warned_of_everywhere(tmp_path):
+    # two nurses for 60 patients an hour of 4 minutes each: the queue grows without end at the
+    # input, and its replications stop at 150 patients inside; six nurses keep up (two workers:
+    # the search's folder store stays in the main process)
+    text = tandem_text(2, 6).replace("seed: ", "max_inside: 150, seed: ")
+    path = write(tmp_path, text)
+    done = subprocess.run([sys.executable, "-m", "patientflow.cli", "optimise", str(path), "--vary", "nurse=0..+4",
+                           "--constraint", "wait_first", "--out", str(tmp_path / "out"), "--jobs", "2"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "out" / "optimisation.json").read_text())
+    first = meta["overloaded"][0]
+    assert first["changes"] == "no change" and first["replications"] == list(range(first["of"]))
+    assert first["longest_queue"] and first["longest_queue"][0].startswith("nurse (")
+    warning = f"warning: candidate no change: Replications {', '.join(map(str, first['replications']))} stopped early"
+    assert warning in done.stderr
+    assert "stopped early: more patients inside than the bound" in (tmp_path / "out" / "optimisation.html").read_text()
+    # a candidate that keeps up is not warned of
+    frame = pf.optimise(pf.load_scenario(path), vary=["nurse=0..+4"], constraints=["wait_first"]).candidates()
+    keeping_up = set(frame.changes[frame.nurse >= 5])
+    assert keeping_up and not keeping_up & {c["changes"] for c in meta["overloaded"]}
+
+
+def test_the_search_path_figure_shows_every_candidate_and_the_steps_in_readable_units(tmp_path):
+    from patientflow.report.optimisation_page import path_figure
+    sc = pf.load_scenario(write(tmp_path, tandem_text(8, 3)))
+    opt = optimise(sc, vary=["nurse=-3..+1", "doctor=-1..+3"], jobs=1, max_evaluations=12)
+    frame = opt.candidates()
+    base = (8 * 30 + 3 * 20) * 168
+    expected = {int(r.candidate) + 1: (r.nurse * 30 + r.doctor * 20) * 168 - base for r in frame.itertuples()}
+    fig = path_figure(opt)
+    shown = {}
+    for trace in fig.data:
+        if trace.mode == "markers" and trace.name not in ("input", "most generous", "answer"):
+            shown.update(zip(trace.x, trace.y))
+    assert shown == pytest.approx(expected)
+    (steps,) = [tr for tr in fig.data if tr.name == "steps taken"]
+    assert len(steps.x) == len(opt.path) >= 2 and list(steps.x) == sorted(steps.x)
+    low, high = fig.layout.yaxis.range
+    assert low < min(expected.values()) and high > max(expected.values()) and fig.layout.yaxis.tickformat == "+,.0f"
+
+
+def test_a_search_that_goes_nowhere_still_draws_a_readable_path(tmp_path):
+    from patientflow.report.optimisation_page import path_figure
+    opt = optimise(pf.load_scenario(write(tmp_path, tandem_text(6, 4))), vary=["nurse=-1..+1"], jobs=1)
+    assert opt.comparison is None and len(opt.evaluations) == 1
+    fig = path_figure(opt)
+    low, high = fig.layout.yaxis.range
+    corner = (7 * 30 + 4 * 20) * 168 - (6 * 30 + 4 * 20) * 168  # one more nurse
+    assert low < 0 < corner < high and high - low >= 200  # not a range of a few pounds around one point
+    assert [tr.name for tr in fig.data if tr.name == "most generous"] == ["most generous"]

@@ -156,8 +156,8 @@ def run(
     if done.warm_up_advice:
         typer.echo(f"warning: {done.warm_up_advice}", err=True)
     if res.overloaded:
-        typer.echo(f"warning: replications {res.overloaded} stopped early — overloaded; the longest queue: "
-                   f"{', '.join(res.overwhelmed)}", err=True)
+        from ..experiment.overload import overload_text
+        typer.echo(f"warning: {overload_text(res.overloaded, res.overwhelmed)}", err=True)
     from .terminal import reuse_text
     typer.echo(reuse_text(res))
     typer.echo(f"wrote {done.folder}/report.html, summary.csv, utilisation.csv, bottlenecks.csv, run.json"
@@ -216,7 +216,7 @@ def compare(
 def optimise(
     scenario: Path = typer.Argument(..., help="The scenario file (YAML) whose rosters may change."),
     budget: Optional[float] = typer.Option(None, "--budget", min=0, help="Staff cost per week not to exceed: then the best journey outcome within it is sought."),
-    vary: Optional[list[str]] = typer.Option(None, "--vary", metavar="RESOURCE[=-1..+2]", help="A resource to vary (repeat): NAME, or NAME=-1..+2 for its range of changes per roster block (default -2..+3). Default: the scenario's optimise.vary, else every resource with a cost per hour."),
+    vary: Optional[list[str]] = typer.Option(None, "--vary", metavar="RESOURCE[=-1..+2]", help="A resource to vary (repeat): NAME, or NAME=-1..+2 for its range of changes per roster block (default -2..+3; a place such as beds changes in steps of 2.5 percent of its size). Default: the scenario's optimise.vary, else every resource with a cost per hour."),
     constraint: Optional[list[str]] = typer.Option(None, "--constraint", metavar="MOMENT", help="A moment whose targets must be met (repeat). Default: the scenario's optimise.constraints, else every critical moment."),
     max_evaluations: Optional[int] = typer.Option(None, "--max-evaluations", min=1, help="Candidates to evaluate at most (default: optimise.max_evaluations, 150)."),
     confidence: Optional[float] = typer.Option(None, "--confidence", min=0.51, max=0.999, help="Confidence that every constraint holds (default 0.95)."),
@@ -226,6 +226,7 @@ def optimise(
     jobs: int = JOBS,
     dask: Optional[str] = DASK,
     root: Optional[Path] = ROOT,
+    fresh: bool = FRESH,
 ) -> None:
     """Find the cheapest rosters that meet the targets (or the best journey outcome within a
     budget): writes the chosen rosters as a scenario file that extends the input,
@@ -238,6 +239,7 @@ def optimise(
     from ..optimiser.search import optimise as run_optimise
     from ..report.optimisation_page import render_optimisation
 
+    fresh_start(fresh)
     sc = load(scenario, root)
     folder = out or Path("reports") / f"{scenario.stem}-optimised"
     variant = folder / f"{scenario.stem}-optimised.yaml"
@@ -251,25 +253,36 @@ def optimise(
             raise typer.Exit(BAD_INPUT) from None
         except ScenarioError as exc:  # a candidate's files changed or vanished while the search ran
             fail(exc.problems)
-        meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt), "variant": variant.name,
-                "versions": output.versions()}
+        chosen = opt.comparison is not None  # else stopped at the most generous corner: no rosters chosen
+        meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt),
+                "variant": variant.name if chosen else None, "versions": output.versions()}
         name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
+        tables = [("candidates.csv", opt.candidates()), ("rosters.csv", opt.rosters())]
         with output.staged(folder) as stage:  # every output appears together, or none does
-            stage.path(variant.name).write_text(opt.space.variant_text(opt.winner, variant, name, [
-                f"Written by patientflow optimise from {scenario.name}: {opt.message}",
-                f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
-                f"see optimisation.html beside this file."]), encoding="utf-8")
-            for file, table in (("candidates.csv", opt.candidates()), ("rosters.csv", opt.rosters()),
-                                ("comparison.csv", opt.comparison.table())):
+            if chosen:
+                stage.path(variant.name).write_text(opt.space.variant_text(opt.winner, variant, name, [
+                    f"Written by patientflow optimise from {scenario.name}: {opt.message}",
+                    f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
+                    f"see optimisation.html beside this file."]), encoding="utf-8")
+                tables.append(("comparison.csv", opt.comparison.table()))
+            for file, table in tables:
                 output.csv_to(stage.path(file), table)
             stage.path("optimisation.html").write_text(render_optimisation(opt, meta), encoding="utf-8")
             stage.path("optimisation.json").write_text(output.json_text(meta), encoding="utf-8")
     typer.echo(opt.summary_line())
+    for line in overload_lines(opt):
+        typer.echo(line, err=True)
     for v in opt.unattainable:
         if v.get("binds"):
             typer.echo(f"What binds: {v['binds']['text']}")
-    typer.echo(f"wrote {variant}, and optimisation.html, candidates.csv, rosters.csv, comparison.csv, "
-               f"optimisation.json in {folder}")
+    files = ", ".join(file for file, _ in tables)
+    typer.echo(f"wrote {variant}, and optimisation.html, {files}, optimisation.json in {folder}" if chosen else
+               f"wrote optimisation.html, {files}, optimisation.json in {folder} (no rosters chosen: no variant file)")
+
+
+def overload_lines(opt) -> list[str]:
+    """A warning for each candidate some of whose replications stopped early as overloaded."""
+    return [f"warning: candidate {c['changes']}: {c['text']}" for c in opt.overloaded()]
 
 
 def optimisation_metadata(opt) -> dict:
@@ -286,7 +299,7 @@ def optimisation_metadata(opt) -> dict:
                      "max_replications": opt.settings.max_replications,
                      "confirm_replications": opt.settings.confirm_replications},
         "constraints": [c.label for c in opt.active if c not in opt.kept], "kept": [c.label for c in opt.kept],
-        "unattainable": opt.unattainable,
+        "unattainable": opt.unattainable, "overloaded": opt.overloaded(),
         "reported_not_constrained": [c.label for c in opt.reported], "confirmation": opt.confirmation,
         "candidates_evaluated": len(opt.evaluations), "replications_run": opt.replications_run,
         "search_replications": opt.search_replications, "confirmation_replications": opt.confirmation_replications,

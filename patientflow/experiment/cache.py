@@ -3,7 +3,7 @@
 A replication is a pure function of what the engine reads of the compiled scenario, the seed and
 its number. So its engine output (the :class:`~patientflow.log.Log`) is kept under the SHA-256 of
 those three — :func:`engine_identity` leaves out what only measuring reads (moments, targets,
-the warm-up, stages, costs) and the scenario's name and description, which the model does not
+the warm-up, stages, costs, kinds) and the scenario's name and description, which the model does not
 hold. ``run``, ``compare``, ``optimise``, ``check-fit`` and ``pf.simulate`` all look here first,
 and measure a stored log as they would a new one, so their outputs are byte-identical with the
 store on, off, or shared.
@@ -48,7 +48,7 @@ def engine_identity(model: Model) -> str:
     """SHA-256 of what the engine reads of ``model``: the same value, the same replications."""
     engine_only = dataclasses.replace(
         model, moments=[], stages=[], warm_up=0.0, journey_stage="", journey_title="", journey_tiers=(),
-        resources=[dataclasses.replace(r, cost_per_hour=0.0) for r in model.resources])
+        resources=[dataclasses.replace(r, cost_per_hour=0.0, kind="") for r in model.resources])
     return hashlib.sha256(pickle.dumps(engine_only, protocol=4)).hexdigest()
 
 

@@ -2,7 +2,8 @@
 
 The rule (:func:`is_place`): a resource is a *place* — a bed, a cubicle, a fleet of a fixed
 size — when it has a fixed count and a patient keeps it across steps (some step ``hold:`` s it)
-or it starts occupied (``initial:``). Every other resource is *staff*: people on a roster (an
+or it starts occupied (``initial:``), unless the scenario says otherwise (``kind: staff|place``).
+Every other resource is *staff*: people on a roster (an
 ambulance crew on shifts too), or a count of people a step uses for its own time. A place's
 cost per hour is what keeping it open costs (a bed-day), so it is shown apart from the cost of
 the staff.
@@ -17,7 +18,10 @@ from ..model import Model, Resource
 
 
 def is_place(model: Model, resource: Resource) -> bool:
-    """Whether ``resource`` is a place (a fixed count that patients keep) rather than staff."""
+    """Whether ``resource`` is a place (a fixed count that patients keep) rather than staff: its
+    ``kind:`` when the scenario says, else inferred."""
+    if resource.kind:
+        return resource.kind == "place"
     if resource.capacity_by_minute is not None:
         return False
     held = any(resource.index in step.acquire and resource.index not in step.release_after_use

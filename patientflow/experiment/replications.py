@@ -193,8 +193,8 @@ def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -
             cluster.close()
 
 
-def _tagged_replication(tag, model: Model, seed: int, replication: int, cache_identity: dict | None = None) -> tuple:
-    return tag, run_replication(model, seed, replication, cache_identity=cache_identity)
+def _tagged_replication(number: int, model: Model, seed: int, replication: int, cache_identity: dict | None = None) -> tuple:
+    return number, run_replication(model, seed, replication, cache_identity=cache_identity)
 
 
 def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None, cache=None) -> Iterator[tuple]:
@@ -213,12 +213,14 @@ def run_tagged(calls: list[tuple], jobs: int = 1, dask: str | None = None, cache
             if log is not None:
                 yield tag, result_of(model, log, False, False, time.perf_counter(), reused=True)
                 continue
-        todo.append(((len(todo), tag), model, seed, r, identity))
-    for (i, tag), result in _execute(todo, jobs, dask, _tagged_replication):
+        todo.append((tag, model, seed, r, identity))
+    # a worker gets the call's number, never its tag: a tag (the optimiser's store, with its
+    # callbacks) is the main process's own and need not be picklable
+    for i, result in _execute([(i, *call[1:]) for i, call in enumerate(todo)], jobs, dask, _tagged_replication):
         if cache is not None and result.log_file is not None:
             cache.put(todo[i][4], result.log_file)
         result.log_file = None
-        yield tag, result
+        yield todo[i][0], result
 
 
 def run_replications(model: Model, seed: int, replications: list[int], *, jobs: int = 1,

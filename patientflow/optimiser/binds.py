@@ -3,8 +3,9 @@ main cause of its moment's time there (:func:`~patientflow.moments.bottlenecks.m
 the ``--vary`` that could help.
 
 The rule: the root cause of the constraint's moment and group at the most generous corner. When
-that root is a resource the search does not vary, varying it may help (``--vary ROOT``); when it
-is varied already, the range stops short (widen it); when it is a time of day, no roster changes it.
+that root is a resource the search does not vary, varying it may help (``--vary ROOT``, after giving
+it a cost per hour if it has none); when it is varied already, the range stops short (widen it);
+when it is a time of day, no roster changes it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def what_binds(model, causes: np.ndarray, moment: str, group: str, label: str, v
     elif main.cause in varied:
         text += f" {named(main.cause, plural=True).capitalize()} are varied already: widen their range (--vary {main.cause}=-2..+6)."
         vary = f"{main.cause}=-2..+6"
+    elif not next((r.cost_per_hour for r in model.resources if r.name == main.cause), 0.0):
+        text += (f" {named(main.cause, plural=True).capitalize()} have no cost per hour, so the search cannot weigh them"
+                 f" against staff: give them one (resources.{main.cause}.cost_per_hour, what keeping one open costs"
+                 f" an hour) and --vary {main.cause}.")
+        vary = main.cause
     else:
         text += f" Try --vary {main.cause}."
         vary = main.cause

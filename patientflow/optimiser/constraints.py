@@ -139,9 +139,10 @@ def shortfall(per_replication: np.ndarray, constraints: list[Constraint]) -> flo
     """How far the means fall short of their targets, summed (shares in points, means relative)."""
     total = 0.0
     for c in constraints:
-        mean = np.nanmean(per_replication[:, c.row, STATS.index(c.column)])
-        if np.isnan(mean):
+        values = per_replication[:, c.row, STATS.index(c.column)]
+        if np.isnan(values).all():  # no patient counted (replications stopped early as overloaded)
             continue
+        mean = np.nanmean(values)
         gap = (c.target - mean) if c.higher_is_better else (mean - c.target)
         total += max(0.0, gap / (c.target if c.unit == "min" and c.target > 0 else 1.0))
     return total

@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..experiment.cache import chosen_cache
+from ..experiment.overload import overload_text
 from ..experiment.replications import run_tagged
 from ..experiment.results import Results
 from ..experiment.store import Interrupted, ReplicationStore
@@ -35,6 +36,7 @@ class Evaluation:
     phase: str
     stats: dict[int, np.ndarray] = field(default_factory=dict)
     causes: dict[int, np.ndarray] = field(default_factory=dict)  # each replication's split of the wait
+    overloaded: dict[int, str] = field(default_factory=dict)  # replications stopped early: the longest queue
     verdict: str = ""  # "meets", "misses", "not shown", or for budget runs "better", "not better"
     note: str = ""
 
@@ -94,21 +96,30 @@ class Evaluator:
                     self._keep(x, stored)
                 else:
                     calls.append(((x, store), sc.model, self.seed, r))
+        overloaded: dict[Point, list[int]] = {}
         try:
             for (x, store), result in run_tagged(calls, self.jobs, self.dask, chosen_cache(True)):
                 if store is not None:
                     store.save(result)
                 self._keep(x, result)
                 self.replications_run += not result.reused  # another command computed the others
+                if result.overloaded:
+                    overloaded.setdefault(x, []).append(result.replication)
         except KeyboardInterrupt:
             if self.folder is None:
                 raise
             kept = len(list(Path(self.folder).glob("*/.replications/replication-*.npz")))
             raise Interrupted(kept, self.folder) from None
+        for x, numbers in overloaded.items():
+            ev = self.evaluations[x]
+            self.on_progress(f"warning: {self.space.describe(x)}: "
+                             f"{overload_text(sorted(numbers), sorted({ev.overloaded[r] for r in numbers} - {''}))}")
 
     def _keep(self, x: Point, result) -> None:
         self.evaluations[x].stats[result.replication] = result.stats
         self.evaluations[x].causes[result.replication] = result.causes
+        if result.overloaded:
+            self.evaluations[x].overloaded[result.replication] = result.overwhelmed
         if result.replication >= self.keep_full_from:
             self.full[(x, result.replication)] = result
 

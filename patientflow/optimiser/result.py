@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..experiment.overload import overload_text
 from ..moments import STATS
 from .constraints import Constraint, journey_row
 from .evaluator import Evaluation, Point
@@ -41,7 +42,7 @@ class Optimisation:
     confirmation_replications: list[int]
     confirmation: list[dict]
     confirm_looks: list[tuple[Point, list[dict]]]
-    comparison: object  # Comparison of the winner against the input on the confirmation replications
+    comparison: object  # Comparison of the winner against the input on the confirmation replications (None: stopped at the corner)
     replications_run: int
     seconds: float
     stopped: str = ""
@@ -61,25 +62,45 @@ class Optimisation:
             record = {"candidate": ev.index, "phase": ev.phase, "changes": self.space.describe(ev.point),
                       "cost_per_week": ev.cost, "cost_change": ev.cost - self.space.base_cost,
                       "replications": len(ev.stats), "verdict": ev.verdict,
-                      "journey": float(np.nanmean(ev.array()[:, journey, col])) if ev.stats else np.nan,
+                      "journey": _mean(ev.array()[:, journey, col]) if ev.stats else np.nan,
                       "path_step": on_path.get(ev.point, -1), "winner": ev.point == self.winner}
             for d, v in zip(self.space.dims, ev.point):
-                record[d.label] = d.base + v
+                record[d.label] = d.level(v)
             records.append(record)
         return pd.DataFrame.from_records(records)
+
+    def overloaded(self) -> list[dict]:
+        """The candidates some of whose replications stopped early as overloaded: their changes,
+        those replications, the longest queues and the warning's text (in evaluation order)."""
+        out = []
+        for ev in sorted(self.evaluations, key=lambda e: e.index):
+            if ev.overloaded:
+                numbers = sorted(ev.overloaded)
+                longest = sorted(set(ev.overloaded.values()) - {""})
+                out.append({"changes": self.space.describe(ev.point), "replications": numbers,
+                            "of": len(ev.stats), "longest_queue": longest, "text": overload_text(numbers, longest)})
+        return out
 
     def rosters(self):
         """Per dimension: the input's level, the winner's, and the change in cost per week."""
         import pandas as pd
         return pd.DataFrame.from_records([
-            {"resource": d.resource, "block": d.block or "count", "input": d.base, "optimised": d.base + v,
-             "change": v, "cost_change_per_week": d.unit_cost * v}
+            {"resource": d.resource, "block": d.block or "count", "input": d.base, "optimised": d.level(v),
+             "change": d.level(v) - d.base, "cost_change_per_week": d.unit_cost * v}
             for d, v in zip(self.space.dims, self.winner)])
 
     def summary_line(self) -> str:
         cost, base = self.space.cost(self.winner), self.space.base_cost
-        return (f"{self.message} Cost per week {cost:,.0f} against {base:,.0f} ({cost - base:+,.0f}); "
-                f"{len(self.evaluations)} candidates, {self.replications_run} replications run, {self.seconds:.0f} s.")
+        work = (f"{len(self.evaluations)} candidate{'s' if len(self.evaluations) != 1 else ''}, "
+                f"{self.replications_run} replications run, {self.seconds:.0f} s.")
+        if self.comparison is None:  # stopped at the most generous corner: nothing chosen, nothing to cost
+            return f"{self.message} {work}"
+        return f"{self.message} Cost per week {cost:,.0f} against {base:,.0f} ({cost - base:+,.0f}); {work}"
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of the values that are not NaN (NaN when none is)."""
+    return float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
 
 
 def budget_message(budget: float, within: bool, changes: str) -> str:
@@ -93,6 +114,14 @@ def unconstrained_message(unattainable: list[dict]) -> str:
     lost = ", ".join(v["constraint"] for v in unattainable)
     return (f"No constraint can be met within the search space (not even with the most generous rosters): {lost}."
             if unattainable else "There are no constraints to meet.")
+
+
+def hopeless_message(unattainable: list[dict]) -> str:
+    """The answer when the search stopped at the most generous corner: what it misses there, and
+    that varying what it varies cannot help."""
+    lost = "; ".join(v["constraint"] for v in unattainable)
+    return (f"No rosters in the search space can meet every constraint: even the most generous miss {lost}, "
+            f"and what binds them is not varied (see what binds). No rosters were chosen.")
 
 
 def met_message(changes: str, *, at_input: bool, constrained: int, unattainable: int, kept: int,

@@ -38,7 +38,7 @@ from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
 from .constraints import Constraint, constraints_of, journey_row, judge, meets, shortfall
 from .evaluator import Evaluator, Point
-from .result import Optimisation
+from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
 from .space import SearchSpace
 
@@ -61,6 +61,7 @@ class Search:
         self.path: list[Point] = []
         self.confirm_looks: list[tuple[Point, list[dict]]] = []  # each candidate confirmed, and what failed
         self.stopped = ""  # why the search stopped early, if it did
+        self.hopeless = False  # stopped at the most generous corner: what binds is not varied
         self.journey_row = journey_row(scenario.model)
 
     # -- evaluating ------------------------------------------------------------------------
@@ -145,12 +146,52 @@ class Search:
             self.stopped = "there are no constraints to meet"
             return origin
         wanted = set(self.active)
+        if self._nothing_varied_helps(wanted):
+            return origin
         self._drop_unattainable(wanted)
         self._hold_what_the_input_meets(wanted)
         if not [c for c in self.active if c in wanted]:
             self.stopped = "no constraint can be met even with the most generous rosters"
             return origin
         return self._trim(self._repair(origin))
+
+    def _nothing_varied_helps(self, wanted: set[Constraint]) -> bool:
+        """The most generous corner on its first replications: when it already misses a
+        constraint (decidedly, at the stated confidence) whose wait no varied resource can
+        shorten, no candidate can meet it, and the search stops there, saying what binds."""
+        top, n = self.space.highs, self.settings.first_replications
+        self.ev.record(top, "most generous")
+        self.ev.ensure({top: list(range(n))})
+        verdicts = judge(self.ev.evaluations[top].array(range(n)), self.active, self.settings.confidence)
+        labels = {c.label for c in wanted}
+        missed = [v for v in verdicts if v["verdict"] == "missed" and v["constraint"] in labels]
+        if not missed:
+            return False
+        self._name_what_binds(missed, top, range(n))
+        beyond = [v for v in missed if v["binds"]["cause"] and v["binds"]["cause"] not in self.settings.vary]
+        if not beyond:
+            return False
+        self.most_generous, self.unattainable, self.active, self.hopeless = verdicts, missed, [], True
+        self.ev.evaluations[top].verdict = "misses"
+        varied = ", ".join(self.settings.vary)
+        self.stopped = (f"the most generous rosters ({varied} at the top of their ranges) miss {len(missed)} "
+                        f"constraint(s) on the first {n} replications, {len(beyond)} of them for want of a "
+                        f"resource that is not varied: no candidate can meet them")
+        for v in missed:
+            self.ev.on_progress(f"what binds: {v['binds']['text']}")
+        return True
+
+    def _name_what_binds(self, verdicts: list[dict], corner: Point, replications) -> None:
+        """``binds`` (what binds: :func:`.binds.what_binds`) for each constraint of ``verdicts``,
+        from the corner's split of the wait on ``replications``."""
+        ev = self.ev.evaluations[corner]
+        numbers = [r for r in replications if r in ev.causes]
+        causes = np.stack([ev.causes[r] for r in numbers]) if numbers else np.zeros((0, 0, 0))
+        by_label = {c.label: c for c in self.active}
+        model, varied = self.ev.scenario(corner).model, list(self.settings.vary)
+        for v in verdicts:
+            c = by_label[v["constraint"]]
+            v["binds"] = what_binds(model, causes, c.moment, c.group, c.label, varied)
 
     def _drop_unattainable(self, wanted: set[Constraint]) -> None:
         """Run the most generous corner; the constraints (and other targets) not met even there
@@ -160,13 +201,7 @@ class Search:
         lost = {v["constraint"] for v in self._most_generous(self.space.highs)}
         self.unattainable = [v for v in self.most_generous if v["constraint"] in lost
                              and any(c.label == v["constraint"] for c in wanted)]
-        corner = self.ev.evaluations[self.space.highs]
-        causes = np.stack([corner.causes[r] for r in sorted(corner.causes)]) if corner.causes else np.zeros((0, 0, 0))
-        by_label = {c.label: c for c in self.active}
-        varied = list(self.settings.vary)
-        for v in self.unattainable:
-            c = by_label[v["constraint"]]
-            v["binds"] = what_binds(self.ev.scenario(self.space.highs).model, causes, c.moment, c.group, c.label, varied)
+        self._name_what_binds(self.unattainable, self.space.highs, sorted(self.ev.evaluations[self.space.highs].causes))
         self.active = [c for c in self.active if c.label not in lost]
         if self.unattainable:
             self.ev.on_progress("not met even by the most generous rosters, so not constrained: "
@@ -312,9 +347,12 @@ def optimise(scenario, *, vary=None, constraints=None, budget: float | None = No
         winner = search.within_budget(settings.budget)
     else:
         winner = search.cheapest()
-    evaluator.purpose = "confirm"
-    status, message, confirmation, winner = confirm(search, winner)
-    comparison = compare_with_input(evaluator, settings, winner)
+    if search.hopeless:  # nothing to confirm: no candidate can meet what the corner misses
+        status, message, confirmation, comparison = "unattainable", hopeless_message(search.unattainable), [], None
+    else:
+        evaluator.purpose = "confirm"
+        status, message, confirmation, winner = confirm(search, winner)
+        comparison = compare_with_input(evaluator, settings, winner)
     return Optimisation(scenario, space, settings, winner, evaluator.scenario(winner), status, message,
                         search.constraints, search.active, search.reported, search.kept,
                         search.unattainable, search.most_generous, search.path,

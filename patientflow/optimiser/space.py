@@ -1,10 +1,13 @@
 """The optimiser's search space: staffing levels that may change, and what each costs.
 
 Each varied resource gives one *dimension* per roster block (a shift line of its roster), or one
-for its count (places such as ambulances and beds). A candidate is a vector of changes, one per
-dimension, each within the dimension's bounds (by default −2 … +3). A candidate becomes a
-scenario through :meth:`Scenario.with_changes`, so it is validated like any file, and its staff
-cost per week is exact: cost per hour × rostered hours in a week.
+for its count. A candidate is a vector of changes, one per dimension, each within the
+dimension's bounds (by default −2 … +3). A change counts staff on a roster block or in a count
+of staff; for a *place* (a bed, a cubicle: :func:`~patientflow.experiment.costs.is_place`) it
+counts steps of 2.5 % of its size, at least one (:func:`place_step`): 406 ward beds vary in steps
+of 10, so −2 … +3 is 386 … 436 beds. A candidate becomes a scenario through
+:meth:`Scenario.with_changes`, so it is validated like any file, and its cost per week is exact:
+cost per hour × rostered hours in a week (a place's cost per hour is what keeping it open costs).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..experiment.costs import weekly_cost  # noqa: F401  (the cost of a candidate)
+from ..experiment.costs import is_place, weekly_cost
 from ..scenario.roster import block_hours
 from ..scenario.variants import variant_header
 from ..clock import HOURS_PER_WEEK
@@ -30,11 +33,24 @@ class Dimension:
     base: int  # the level in the input scenario
     low: int  # the lowest change allowed (the level never goes below its floor)
     high: int
-    unit_cost: float  # cost per week of one more (staff on this block, or one more place)
+    unit_cost: float  # cost per week of one change (staff on this block, or one step of places)
+    step: int = 1  # units a change adds: 1 for staff, place_step() for a place
 
     @property
     def label(self) -> str:
         return self.resource if self.block is None else f"{self.resource} {self.block}"
+
+    def level(self, change: int) -> int:
+        """The staff on the block, or the count, under ``change``."""
+        return self.base + change * self.step
+
+
+PLACE_STEP = 0.025  # a place varies in steps of this share of its size
+
+
+def place_step(count: int) -> int:
+    """Units of a place in one change: 2.5 % of its size, at least one."""
+    return max(1, int(count * PLACE_STEP + 0.5))
 
 
 class SearchSpace:
@@ -44,6 +60,7 @@ class SearchSpace:
         self.scenario = scenario
         data = scenario.to_dict().get("resources", {})
         dims: list[Dimension] = []
+        model = scenario.model
         for name, (low, high) in vary.items():
             spec = scenario.spec.resources[name]
             cost = spec.cost_per_hour
@@ -53,12 +70,28 @@ class SearchSpace:
                                           cost * block_hours(str(text))))
             else:
                 count = int(spec.count)  # type: ignore[arg-type]
-                dims.append(Dimension(name, None, count, max(low, 1 - count), high, cost * HOURS_PER_WEEK))
+                resource = next(r for r in model.resources if r.name == name)
+                step = place_step(count) if is_place(model, resource) else 1
+                dims.append(Dimension(name, None, count, max(low, -((count - 1) // step)), high,
+                                      cost * HOURS_PER_WEEK * step, step))
         self.dims = dims
         self._raw = data
 
     def __len__(self) -> int:
         return len(self.dims)
+
+    def ranges_text(self) -> str:
+        """What may change, per resource: ``doctor -2..+3 per roster block, ward_bed 386..436 beds in steps of 10``."""
+        parts = []
+        for name in dict.fromkeys(d.resource for d in self.dims):
+            d = next(d for d in self.dims if d.resource == name)
+            if d.block is not None:
+                parts.append(f"{name} {d.low:+d}..{d.high:+d} per roster block")
+            elif d.step > 1:
+                parts.append(f"{name} {d.level(d.low)}..{d.level(d.high)} in steps of {d.step} (was {d.base})")
+            else:
+                parts.append(f"{name} {d.level(d.low)}..{d.level(d.high)} (was {d.base})")
+        return ", ".join(parts)
 
     @property
     def lows(self) -> tuple[int, ...]:
@@ -99,11 +132,11 @@ class SearchSpace:
             if not v:
                 continue
             if d.block is None:
-                out[f"resources.{d.resource}.count"] = d.base + v
+                out[f"resources.{d.resource}.count"] = d.level(v)
                 continue
             key = f"resources.{d.resource}.roster"
             roster = out.setdefault(key, dict(self._raw[d.resource]["roster"]))
-            roster[d.block] = d.base + v
+            roster[d.block] = d.level(v)
         return out
 
     def candidate(self, x: tuple[int, ...]):
@@ -114,7 +147,7 @@ class SearchSpace:
     def describe(self, x: tuple[int, ...], against: tuple[int, ...] | None = None) -> str:
         """The changes of ``x`` from ``against`` (default: the input), e.g. ``doctor 08:00-18:00 4→5``."""
         against = against or tuple(0 for _ in self.dims)
-        parts = [f"{d.label} {d.base + a}→{d.base + v}" for d, v, a in zip(self.dims, x, against) if v != a]
+        parts = [f"{d.label} {d.level(a)}→{d.level(v)}" for d, v, a in zip(self.dims, x, against) if v != a]
         return ", ".join(parts) or "no change"
 
     def variant_text(self, x: tuple[int, ...], variant_path: Path, name: str, note: list[str]) -> str:
@@ -128,13 +161,13 @@ class SearchSpace:
             if dims[0][0].block is None:
                 d, v = dims[0]
                 lines.append(f"  {resource}:")
-                lines.append(f"    count: {d.base + v}    # was {d.base} ({v:+d})")
+                lines.append(f"    count: {d.level(v)}    # was {d.base} ({d.level(v) - d.base:+d})")
                 continue
             lines.append(f"  {resource}:")
             lines.append("    roster:")
             for d, v in dims:
                 comment = f"    # was {d.base} ({v:+d})" if v else ""
-                lines.append(f"      {json.dumps(d.block)}: {d.base + v}{comment}")
+                lines.append(f"      {json.dumps(d.block)}: {d.level(v)}{comment}")
         return "\n".join(lines) + "\n"
 
 

@@ -44,25 +44,48 @@ def candidates_figure(opt):
 
 
 def path_figure(opt):
-    """The search path: staff cost per week of each step taken."""
+    """The search, candidate by candidate in the order evaluated: each one's change in cost per
+    week from the input, coloured by its verdict, with the steps the search took joined up (from
+    the most generous rosters and the input to the answer), so that a search that goes nowhere
+    still shows where it looked."""
     import plotly.graph_objects as go
 
-    costs = [opt.space.cost(p) for p in opt.path]
+    frame = opt.candidates()
     fig = go.Figure()
-    fig.add_scatter(x=list(range(len(costs))), y=costs, mode="lines+markers",
-                    hovertext=[html.escape(opt.space.describe(p)) for p in opt.path], name="step")
-    fig.add_hline(y=opt.space.base_cost, line_dash="dot", annotation_text="input")
-    fig.update_layout(title="The search path: cost per week of each step taken", xaxis_title="step",
-                      yaxis_title="staff cost per week", template="plotly_white", height=320,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    order = {ev.point: ev.index + 1 for ev in opt.evaluations}
+    change = frame.cost_change
+    for verdict, rows in frame.groupby("verdict", sort=False):
+        fig.add_scatter(x=rows.candidate + 1, y=rows.cost_change, mode="markers", name=verdict or "screened",
+                        marker={"color": VERDICT_COLOUR.get(verdict, "#607d8b"), "size": 8, "opacity": 0.8},
+                        hovertext=[html.escape(c) for c in rows.changes], hoverinfo="text+y")
+    steps = [p for p in opt.path if p in order]
+    if steps:
+        fig.add_scatter(x=[order[p] for p in steps], y=[opt.space.cost(p) - opt.space.base_cost for p in steps],
+                        mode="lines", name="steps taken", line={"color": "#37474f", "width": 1.5},
+                        hovertext=[html.escape(opt.space.describe(p)) for p in steps], hoverinfo="text")
+    for label, point, symbol in (("input", opt.space.origin, "square"), ("most generous", opt.space.highs, "triangle-up"),
+                                 ("answer", opt.winner, "star")):
+        if point in order and (label != "answer" or opt.comparison is not None):
+            fig.add_scatter(x=[order[point]], y=[opt.space.cost(point) - opt.space.base_cost], mode="markers+text",
+                            name=label, text=[label], textposition="top center", cliponaxis=False,
+                            marker={"symbol": symbol, "size": 14, "color": "#1565c0"}, hoverinfo="skip")
+    fig.add_hline(y=0, line_dash="dot", line_color="#90a4ae")
+    low, high = float(min(change.min(), 0)), float(max(change.max(), 0))
+    pad = max(0.12 * (high - low), 0.02 * opt.space.base_cost, 100.0)  # a readable range even when nothing moved
+    fig.update_layout(title="The search, candidate by candidate: change in cost per week from the input",
+                      xaxis_title="candidate, in the order evaluated", yaxis_title="change in cost per week",
+                      template="plotly_white", height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_xaxes(range=[0.5, max(len(frame), 1) + 0.5], dtick=1 if len(frame) <= 20 else None, tickformat="d")
+    fig.update_yaxes(range=[low - pad, high + pad], tickformat="+,.0f", zeroline=False)
     return fig
 
 
 def render_optimisation(opt, meta: dict) -> str:
     """The report page as an HTML string."""
-    table = opt.comparison.table()
+    compared = [comparison_section(opt, opt.comparison.table())] if opt.comparison is not None else []
     sections = [headline_section(opt), constraints_section(opt), rosters_section(opt, meta), search_section(opt),
-                comparison_section(opt, table), candidates_section(opt), method_section(opt, meta)]
+                *compared, candidates_section(opt), method_section(opt, meta)]
     return page_start(f"Optimised rosters for {opt.scenario.name}") + "\n".join(sections) + "\n</body></html>\n"
 
 
@@ -72,6 +95,7 @@ def headline_section(opt) -> str:
     s = opt.settings
     cost, base = opt.space.cost(opt.winner), opt.space.base_cost
     stopped = f"<p class='warn'>The search stopped early: {esc(opt.stopped)}.</p>" if opt.stopped else ""
+    stopped += "".join(f"<p class='warn'>Candidate {esc(c['changes'])}: {esc(c['text'])}</p>" for c in opt.overloaded())
     return f"""<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
 <p class="headline">{esc(opt.message)}</p>
 {stopped}
@@ -136,6 +160,10 @@ rosters may not break them (so no saving comes from, say, leaving calls unanswer
 def rosters_section(opt, meta: dict) -> str:
     """The rosters changed, and the variant scenario file that holds them."""
     esc = html.escape
+    if not meta.get("variant"):
+        return """<h2>Rosters changed</h2>
+<p>None: no rosters in the search space can meet every constraint (see what binds above), so no
+variant scenario file was written.</p>"""
     roster_rows = "".join(
         f"<tr><td>{esc(r.resource)}</td><td>{esc(str(r.block))}</td><td>{r.input}</td><td>{r.optimised}</td>"
         f"<td>{r.change:+d}</td><td>{r.cost_change_per_week:+,.0f}</td></tr>"
@@ -155,7 +183,7 @@ def search_section(opt) -> str:
             else "the cheapest rosters under which every constraint holds")
     figures = figure_html(candidates_figure(opt), True) + figure_html(path_figure(opt), False)
     return f"""<h2>The search</h2>
-<p>Goal: {esc(goal)}. Search space: {len(opt.space)} staffing levels ({esc(', '.join(f"{k} {lo:+d}..{hi:+d}" for k, (lo, hi) in s.vary.items()))}),
+<p>Goal: {esc(goal)}. Search space: {len(opt.space)} staffing levels ({esc(opt.space.ranges_text())}),
 {opt.space.size():,} combinations. Common random numbers: replication <i>r</i> of every candidate sees the same
 patients. A candidate is first run for {s.first_replications} replications; only one still in doubt whose
 estimates meet every target gets {s.step} more at a time, up to {s.max_replications}.</p>

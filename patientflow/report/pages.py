@@ -217,8 +217,8 @@ def _warnings_html(results, run_meta: dict) -> str:
     """The run's warnings: replications stopped as overloaded, the scenario's own, the warm-up."""
     warnings = []
     if results.overloaded:
-        warnings.append(f"Replications {', '.join(map(str, results.overloaded))} stopped early: more patients inside "
-                        f"than the bound — the system is overloaded. The longest queue: {', '.join(results.overwhelmed)}.")
+        from ..experiment.overload import overload_text
+        warnings.append(overload_text(results.overloaded, results.overwhelmed))
     warnings += [f"Warning: {w}" for w in run_meta.get("warnings", [])]
     if run_meta.get("warm_up_warning"):
         warnings.append(run_meta["warm_up_warning"])

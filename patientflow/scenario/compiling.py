@@ -187,7 +187,8 @@ class Compiler:
                         if steps_by_name[init.enter][2].takes is None:
                             self.error((*path, "initial", "enter"), f"step {init.enter!r} has no takes: the occupants' remaining time is drawn from it")
                 remaining = init.remaining
-            out.append(Resource(i, name, spec.count, cap, spec.cost_per_hour, queue, occupied, enter, remaining))
+            out.append(Resource(i, name, spec.count, cap, spec.cost_per_hour, queue, occupied, enter, remaining,
+                                spec.kind or ""))
         return out
 
     def steps(self, steps_by_name, events, outcomes, resources) -> list[Step]:

@@ -124,11 +124,15 @@ class ResourceSpec(BaseModel):
     queue: Name = "fifo"
     initial: InitialSpec | None = None
     description: str = ""
+    # a place (a bed, a cubicle: a fixed count patients keep) or staff; unset: inferred (experiment.costs.is_place)
+    kind: Literal["staff", "place"] | None = None
 
     @model_validator(mode="after")
     def _count_or_roster(self) -> "ResourceSpec":
         if (self.count is None) == (self.roster is None):
             raise ValueError("give either count or roster")
+        if self.kind == "place" and self.roster is not None:
+            raise ValueError("kind: place needs a count: a roster is staff on shifts")
         return self
 
 
