@@ -70,6 +70,7 @@ GOALS = {  # name: (comparison, bound)
     "import_seconds": ("<=", 0.3),
     "parallel_efficiency": (">=", 0.95),  # parallel_speedup / parallel_ceiling: what the machine allowed
     "memory_growth": ("<=", 0.20),
+    "optimise_baseline_seconds": ("<=", 300.0),  # the baseline's default search within 5 minutes on 2 cores
 }
 
 
@@ -804,8 +805,44 @@ def measure_reuse(fig: Figures, quick: bool) -> None:
     fig.add("compare_after_run_ratio", median(ratios), "x", f"{n} replications of the baseline ({length})")
 
 
+def measure_optimise(fig: Figures, quick: bool) -> None:
+    """The baseline's default search (every resource with a cost varied, every critical moment
+    constrained): ``patientflow optimise`` with 2 jobs from an empty store, wall time of the whole
+    command, with the answer's cost and whether the confirmation passed beside it."""
+    import tempfile
+
+    if not BASELINE.exists():
+        fig.add("optimise_baseline_seconds", None, "s", "skipped: no scenarios/baseline.yaml")
+        return
+    with tempfile.TemporaryDirectory() as top:
+        top = Path(top)
+        scenario = BASELINE
+        extra: list[str] = []
+        if quick:  # a smoke run: three days of the baseline, two candidates
+            scenario = top / "short.yaml"
+            scenario.write_text(f"extends: {BASELINE}\nrun: {{length: 3d, warm_up: 1d}}\n")
+            extra = ["--max-evaluations", "2"]
+        print(f"\nOptimise: {scenario.name}'s default search, jobs 2, an empty store. {load_average()}", flush=True)
+        env = {**os.environ, "PATIENTFLOW_CACHE": str(top / "store")}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "patientflow.cli", "optimise", str(scenario), "--jobs", "2",
+                               "--out", str(top / "out"), "--root", str(ROOT.anchor), *extra],
+                              capture_output=True, text=True, env=env, cwd=top)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+        meta = json.loads((top / "out" / "optimisation.json").read_text())
+    print(f"  {meta['message']}", flush=True)
+    print(f"  status {meta['status']}; cost per week {meta['cost_per_week']:,.0f} (input {meta['input_cost_per_week']:,.0f}); "
+          f"{meta['candidates_evaluated']} candidates, {meta['replications_run']} replications", flush=True)
+    fig.add("optimise_baseline_seconds", seconds, "s",
+            f"status {meta['status']}, cost/week {meta['cost_per_week']:,.0f}, {meta['candidates_evaluated']} candidates, "
+            f"{meta['replications_run']} replications")
+
+
 PARTS = {"walk_in": measure_walk_in, "baseline": measure_baseline_year, "import": measure_import,
-         "parallel": measure_parallel, "memory": measure_memory, "short": measure_short, "reuse": measure_reuse}
+         "parallel": measure_parallel, "memory": measure_memory, "short": measure_short, "reuse": measure_reuse,
+         "optimise": measure_optimise}
 
 
 def main() -> int:

@@ -19,12 +19,13 @@ EXPECTED = {
     "baseline_year_seconds", "baseline_year_patients_per_second", "import_seconds", "import_api_seconds",
     "parallel_speedup", "parallel_speedup_warm", "parallel_ceiling", "parallel_efficiency",
     "peak_rss_10_mib", "peak_rss_100_mib", "peak_rss_100_collected_mib", "memory_growth",
-    "short_replication_ratio", "compare_after_run_ratio",
+    "short_replication_ratio", "compare_after_run_ratio", "optimise_baseline_seconds",
 }
 SKIPPABLE = {"parallel_speedup_warm"}  # not measured in quick mode
 NEED_BASELINE = {"baseline_year_seconds", "baseline_year_patients_per_second", "parallel_speedup",
                  "parallel_speedup_warm", "parallel_ceiling", "parallel_efficiency", "peak_rss_10_mib",
-                 "peak_rss_100_mib", "peak_rss_100_collected_mib", "memory_growth", "compare_after_run_ratio"}
+                 "peak_rss_100_mib", "peak_rss_100_collected_mib", "memory_growth", "compare_after_run_ratio",
+                 "optimise_baseline_seconds"}
 
 
 def test_quick_benchmark_prints_every_figure_as_json():

@@ -109,12 +109,18 @@ def tandem_text(a: int, b: int) -> str:
         """
 
 
+@pytest.fixture(scope="module")
+def tandem_search(tmp_path_factory):
+    """The tandem's search from too many nurses and too few doctors (shared by the tests below)."""
+    sc = pf.load_scenario(write(tmp_path_factory.mktemp("tandem"), tandem_text(8, 3)))
+    return optimise(sc, vary=["nurse=-4..+3", "doctor=-2..+4"], jobs=2)
+
+
 @pytest.mark.slow
-def test_tandem_finds_the_known_cheapest_combination(tmp_path):
+def test_tandem_finds_the_known_cheapest_combination(tandem_search):
     best = (smallest_c(1.0, 4.0, 2.0, 0.80), smallest_c(1.0, 3.0, 2.0, 0.85))
     assert best == (6, 5)
-    sc = pf.load_scenario(write(tmp_path, tandem_text(8, 3)))  # too many nurses, too few doctors
-    result = optimise(sc, vary=["nurse=-4..+3", "doctor=-2..+4"], jobs=2)
+    result = tandem_search
     resources = result.winner_scenario.spec.resources
     assert (resources["nurse"].count, resources["doctor"].count) == best, result.candidates().to_string()
     assert result.status == "met"
@@ -295,6 +301,20 @@ def test_a_constraint_no_varied_resource_can_meet_is_named_with_what_binds(tmp_p
     assert "no rosters chosen" in done.stdout
 
 
+def test_a_constraint_bound_by_a_place_without_a_cost_is_left_out_and_the_rest_searched_for(tmp_path):
+    # the doctors' wait is for rooms, which have no cost: no search can vary them, so the nurses'
+    # constraint is still searched for (rather than the search stopping at the corner)
+    text = tandem_text(8, 9).replace("doctor: {count: 9, cost_per_hour: 20}",
+                                     "doctor: {count: 9, cost_per_hour: 20}\n          room: {count: 4}") \
+        .replace("- second: {use: doctor,", "- second: {use: [doctor, room],")
+    opt = optimise(pf.load_scenario(write(tmp_path, text)), vary=["nurse=-3..+1"], jobs=1)
+    (lost,) = opt.unattainable
+    assert lost["constraint"] == "wait_second: 85% within 2min" and lost["binds"]["cause"] == "room"
+    assert "have no cost per hour" in lost["binds"]["text"] and not opt.stopped
+    assert opt.comparison is not None and opt.status == "unattainable"
+    assert opt.winner_scenario.spec.resources["nurse"].count == 6  # the cheapest meeting wait_first (Erlang C)
+
+
 PLACES = """
     name: beds and nurses
     run: {length: 2d, warm_up: 6h, seed: 3}
@@ -371,10 +391,10 @@ def test_candidates_whose_replications_are_overloaded_are_warned_of_everywhere(t
     assert keeping_up and not keeping_up & {c["changes"] for c in meta["overloaded"]}
 
 
-def test_the_search_path_figure_shows_every_candidate_and_the_steps_in_readable_units(tmp_path):
+@pytest.mark.slow
+def test_the_search_path_figure_shows_every_candidate_and_the_steps_in_readable_units(tandem_search):
     from patientflow.report.optimisation_page import path_figure
-    sc = pf.load_scenario(write(tmp_path, tandem_text(8, 3)))
-    opt = optimise(sc, vary=["nurse=-3..+1", "doctor=-1..+3"], jobs=1, max_evaluations=12)
+    opt = tandem_search
     frame = opt.candidates()
     base = (8 * 30 + 3 * 20) * 168
     expected = {int(r.candidate) + 1: (r.nurse * 30 + r.doctor * 20) * 168 - base for r in frame.itertuples()}
@@ -399,3 +419,7 @@ def test_a_search_that_goes_nowhere_still_draws_a_readable_path(tmp_path):
     corner = (7 * 30 + 4 * 20) * 168 - (6 * 30 + 4 * 20) * 168  # one more nurse
     assert low < 0 < corner < high and high - low >= 200  # not a range of a few pounds around one point
     assert [tr.name for tr in fig.data if tr.name == "most generous"] == ["most generous"]
+    from patientflow.report.optimisation_page import candidates_figure
+    low, high = candidates_figure(opt).layout.xaxis.range
+    cost = (7 * 30 + 4 * 20) * 168  # the one candidate: the most generous corner
+    assert low < cost < high and high - low >= 0.039 * (6 * 30 + 4 * 20) * 168  # ticks of pounds, not of pennies

@@ -79,6 +79,16 @@ def test_a_call_made_while_the_pool_is_in_use_has_workers_of_its_own():
     assert workers.worker_pids() == shared
 
 
+def test_a_command_needing_workers_starts_their_server_early_and_one_process_starts_none():
+    code = ("import patientflow.experiment.workers as w\n"
+            "w.start_soon(1); none = w._SERVER._forkserver_pid\n"
+            "w.start_soon(2); server = w._SERVER._forkserver_pid\n"
+            "info = list(w.run([(), ()], 2, w.about_this_process))\n"
+            "print(none, server is not None and {i['parent'] for i in info} == {server})")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["None", "True"], done.stdout + done.stderr
+
+
 def test_importing_patientflow_and_its_api_starts_no_worker_pool():
     code = ("import sys, multiprocessing, patientflow as pf; pf.simulate; pf.load_scenario; "
             "print(sorted(m for m in ('patientflow.experiment.workers', 'multiprocessing.forkserver') if m in sys.modules), "

@@ -73,11 +73,16 @@ def load(path: Path, root: Optional[Path] = None):
 FRESH = typer.Option(False, "--fresh", help="Simulate every replication anew, ignoring the shared replication store.")
 
 
-def fresh_start(fresh: bool) -> None:
-    """``--fresh``: this process neither reads nor keeps replications in the shared store."""
+def start_simulating(fresh: bool, jobs: int, dask: str | None = None) -> None:
+    """What a command that simulates does first. ``--fresh``: this process neither reads nor keeps
+    replications in the shared store. Local workers: their server starts now, importing the
+    engine while this process reads the scenario files (see :mod:`patientflow.experiment.workers`)."""
     if fresh:
         import os
         os.environ["PATIENTFLOW_CACHE"] = "off"
+    if not dask:
+        from ..experiment.workers import start_soon
+        start_soon(jobs)
 
 
 ROOT = typer.Option(None, "--root", help="The folder every file a scenario names must lie in (default: the current "
@@ -134,7 +139,7 @@ def run(
     patients.parquet). A killed run resumes: run the same command again."""
     from ..report.run_folder import run_to_folder
 
-    fresh_start(fresh)
+    start_simulating(fresh, jobs, dask)
     sc = load(scenario, root)
     with simulation_errors(sc):  # the overload check runs the scenario briefly
         warnings = [str(w) for w in sc.warnings()]
@@ -189,7 +194,7 @@ def compare(
     if len(scenarios) < 2:
         typer.echo("compare needs at least two scenario files", err=True)
         raise typer.Exit(BAD_INPUT)
-    fresh_start(fresh)
+    start_simulating(fresh, jobs, dask)
     loaded = {}
     for path in scenarios:
         sc = load(path, root)
@@ -239,7 +244,7 @@ def optimise(
     from ..optimiser.search import optimise as run_optimise
     from ..report.optimisation_page import render_optimisation
 
-    fresh_start(fresh)
+    start_simulating(fresh, jobs, dask)
     sc = load(scenario, root)
     folder = out or Path("reports") / f"{scenario.stem}-optimised"
     variant = folder / f"{scenario.stem}-optimised.yaml"

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from .app import BAD_INPUT, FRESH, ROOT, app, fail, fresh_start, load
+from .app import BAD_INPUT, FRESH, ROOT, app, fail, load, start_simulating
 
 SCENARIO = typer.Option(None, "--scenario", "-s", help="The scenario the log records (default: the one its mapping file names).")
 COLUMNS = typer.Option(None, "--columns", help="The column mapping (YAML; default: LOG's name with .yaml, if there is one).")
@@ -167,7 +167,7 @@ def check_fit_command(
     from ..distributions import DistributionError, parse_duration
 
     _check_period(period)
-    fresh_start(fresh)
+    start_simulating(fresh, jobs)
     try:
         warm = parse_duration(warm_up) if warm_up is not None else None
     except DistributionError as exc:

@@ -166,8 +166,8 @@ def _dumps(reply: tuple) -> bytes:
 
 
 def about_this_process() -> dict:
-    """A task telling what the process that runs it is: its id and the modules it has imported."""
-    return {"pid": os.getpid(), "modules": sorted(sys.modules)}
+    """A task telling what the process that runs it is: its id, its parent's and the modules it has imported."""
+    return {"pid": os.getpid(), "parent": os.getppid(), "modules": sorted(sys.modules)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +338,15 @@ def run(calls: list[tuple], jobs: int, task: Callable) -> Iterator:
         yield from own.run(calls, jobs, task)
     finally:
         own.close()
+
+
+def start_soon(jobs: int) -> None:
+    """Start the server the workers are forked from now, when a call with ``jobs`` (0: every core)
+    will need workers: it imports the engine (a fraction of a second) while this process goes
+    on, e.g. reading the scenario files, instead of while it waits for its first workers."""
+    if (jobs if jobs > 0 else (os.cpu_count() or 1)) > 1 and "_SERVER" in globals():
+        with _ctrl_c_held():
+            _SERVER.ensure_running()
 
 
 def worker_pids() -> list[int]:

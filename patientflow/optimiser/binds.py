@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..experiment.cause_text import cause_text, named
-from ..moments.bottlenecks import bottleneck_table, main_cause, rowgroups
+from ..moments.bottlenecks import bottleneck_table, columns, main_cause, rowgroups
+from ..moments.holds import SERVICE, WAITING_TIME_OF_DAY
 
 
 def what_binds(model, causes: np.ndarray, moment: str, group: str, label: str, varied: list[str]) -> dict:
@@ -45,3 +46,24 @@ def what_binds(model, causes: np.ndarray, moment: str, group: str, label: str, v
         text += f" Try --vary {main.cause}."
         vary = main.cause
     return {"cause": main.cause, "via": via, "share": main.share, "vary": vary, "text": text}
+
+
+def where_the_wait_goes(model, causes: np.ndarray, moment: str, group: str) -> dict[str, float] | None:
+    """Each resource's share of a moment and group's time, given a candidate's per-replication
+    split ``causes`` (replications, rowgroups, causes): the share of the causes it roots or lies
+    on the chain of (a bed blamed via cubicles counts for both). None when the moment has no
+    split (a share of outcomes) or no time."""
+    if (moment, group) not in rowgroups(model) or not causes.size:
+        return None
+    values = causes[:, rowgroups(model).index((moment, group)), :]
+    kept = np.isfinite(values)
+    mean = np.where(kept, values, 0.0).sum(axis=0) / np.maximum(kept.sum(axis=0), 1)  # over replications with patients
+    total, out = float(mean.sum()), {}
+    if not total > 0:
+        return None
+    for c, cause in enumerate(columns(model)):
+        if cause.cause in (SERVICE, WAITING_TIME_OF_DAY) or not mean[c] > 0:
+            continue
+        for resource in dict.fromkeys((cause.cause, *cause.via)):
+            out[resource] = out.get(resource, 0.0) + float(mean[c]) / total
+    return out

@@ -20,7 +20,8 @@ How noise is handled:
 The search assumes that more staff never lengthens a wait (true of these queues): it first runs
 the most generous corner of the space and reports any constraint that cannot be met even there;
 then, from the input's rosters, it adds staff where it cuts the shortfall most per pound while a
-constraint is missed, removes staff, most expensive first, while every constraint still holds,
+constraint is missed (screening only the resources that take a share of the missed constraints'
+time, from the split of the wait: :func:`.binds.where_the_wait_goes`), removes staff, most expensive first, while every constraint still holds,
 and tries moving a unit to a cheaper shift of the same resource.
 """
 
@@ -33,7 +34,7 @@ from typing import Callable
 import numpy as np
 
 from ..moments import STATS
-from .binds import what_binds
+from .binds import what_binds, where_the_wait_goes
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
 from .constraints import Constraint, constraints_of, journey_row, judge, meets, shortfall
@@ -41,6 +42,8 @@ from .evaluator import Evaluator, Point
 from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
 from .space import SearchSpace
+
+MATTERS = 0.05  # a resource taking this share of a missed constraint's time is screened for more staff
 
 __all__ = ["OptimiseError", "Search", "optimise"]  # OptimiseError: what optimise() raises on bad settings
 
@@ -157,8 +160,11 @@ class Search:
 
     def _nothing_varied_helps(self, wanted: set[Constraint]) -> bool:
         """The most generous corner on its first replications: when it already misses a
-        constraint (decidedly, at the stated confidence) whose wait no varied resource can
-        shorten, no candidate can meet it, and the search stops there, saying what binds."""
+        constraint (decidedly, at the stated confidence) whose wait is mostly for a resource
+        with a cost that is not varied, the answer to the question asked is "vary that
+        instead": no candidate can meet it, and the search stops there, saying what binds. A
+        constraint bound by what no search can vary (a place without a cost, a time of day,
+        service itself) is left out as unattainable, and the others are searched for."""
         top, n = self.space.highs, self.settings.first_replications
         self.ev.record(top, "most generous")
         self.ev.ensure({top: list(range(n))})
@@ -168,15 +174,17 @@ class Search:
         if not missed:
             return False
         self._name_what_binds(missed, top, range(n))
-        beyond = [v for v in missed if v["binds"]["cause"] and v["binds"]["cause"] not in self.settings.vary]
+        costed = {r.name for r in self.scenario.model.resources if r.cost_per_hour > 0}
+        beyond = [v for v in missed if v["binds"]["cause"] in costed - set(self.settings.vary)]
         if not beyond:
             return False
         self.most_generous, self.unattainable, self.active, self.hopeless = verdicts, missed, [], True
         self.ev.evaluations[top].verdict = "misses"
         varied = ", ".join(self.settings.vary)
         self.stopped = (f"the most generous rosters ({varied} at the top of their ranges) miss {len(missed)} "
-                        f"constraint(s) on the first {n} replications, {len(beyond)} of them for want of a "
-                        f"resource that is not varied: no candidate can meet them")
+                        f"constraint(s) on the first {n} replications, {len(beyond)} of them for want of "
+                        f"{', '.join(dict.fromkeys(v['binds']['cause'] for v in beyond))}, not varied: "
+                        f"no candidate can meet them")
         for v in missed:
             self.ev.on_progress(f"what binds: {v['binds']['text']}")
         return True
@@ -247,6 +255,9 @@ class Search:
         Adding staff in one place barely changes what another place's staff would add, so the
         ranking serves for several steps (re-screened once it runs out)."""
         ups = {i: u for i in range(len(self.space)) if (u := self.move(x, i, +1)) is not None}
+        focus = self._what_matters(x)
+        if focus:  # screen only where the missed constraints' waits go (all when that is not known)
+            ups = {i: u for i, u in ups.items() if self.space.dims[i].resource in focus} or ups
         if not ups:
             return []
         n = self.settings.first_replications
@@ -259,6 +270,27 @@ class Search:
                 ranked.append((gain, i))
         ranked.sort(key=lambda g: -g[0])
         return ranked
+
+    def _what_matters(self, x: Point) -> set[str]:
+        """The varied resources that take at least :data:`MATTERS` of the time of a constraint
+        ``x`` misses on its first replications (roots and the chains they act through); empty
+        when a missed constraint has no split of its time (a share of outcomes): then every
+        resource may matter."""
+        ev, n = self.ev.evaluations[x], self.settings.first_replications
+        numbers = [r for r in range(n) if r in ev.causes]
+        if not numbers:
+            return set()
+        means = ev.array(range(n))
+        causes = np.stack([ev.causes[r] for r in numbers])
+        model, varied, found = self.ev.scenario(x).model, set(self.settings.vary), set()
+        for c in self.active:
+            if shortfall(means, [c]) <= 0:
+                continue
+            shares = where_the_wait_goes(model, causes, c.moment, c.group)
+            if shares is None:
+                return set()
+            found |= {r for r, share in shares.items() if share >= MATTERS and r in varied}
+        return found
 
     def _most_generous(self, top: Point) -> list[dict]:
         """Run the most generous corner until each constraint is decided (or the cap): the

@@ -40,7 +40,18 @@ def candidates_figure(opt):
     fig.update_layout(title="Every candidate evaluated: staff cost against journeys meeting every critical moment",
                       xaxis_title="staff cost per week", yaxis_title="% of journeys (search replications)",
                       template="plotly_white", height=460, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    costs, journeys = frame.cost_per_week, 100 * frame.journey.dropna()
+    fig.update_xaxes(range=padded(float(costs.min()), float(costs.max()), 0.02 * opt.space.base_cost), tickformat=",.0f")
+    if len(journeys):
+        fig.update_yaxes(range=padded(float(journeys.min()), float(journeys.max()), 2.0), ticksuffix=" %")
     return fig
+
+
+def padded(low: float, high: float, least: float) -> list[float]:
+    """An axis range around ``low`` … ``high`` with room on each side, at least ``least`` wide each
+    way, so that one point (a search that went nowhere) has readable ticks, not a range of pennies."""
+    pad = max(0.08 * (high - low), least)
+    return [low - pad, high + pad]
 
 
 def path_figure(opt):
@@ -71,13 +82,12 @@ def path_figure(opt):
                             marker={"symbol": symbol, "size": 14, "color": "#1565c0"}, hoverinfo="skip")
     fig.add_hline(y=0, line_dash="dot", line_color="#90a4ae")
     low, high = float(min(change.min(), 0)), float(max(change.max(), 0))
-    pad = max(0.12 * (high - low), 0.02 * opt.space.base_cost, 100.0)  # a readable range even when nothing moved
     fig.update_layout(title="The search, candidate by candidate: change in cost per week from the input",
                       xaxis_title="candidate, in the order evaluated", yaxis_title="change in cost per week",
                       template="plotly_white", height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       legend={"orientation": "h", "y": -0.25})
     fig.update_xaxes(range=[0.5, max(len(frame), 1) + 0.5], dtick=1 if len(frame) <= 20 else None, tickformat="d")
-    fig.update_yaxes(range=[low - pad, high + pad], tickformat="+,.0f", zeroline=False)
+    fig.update_yaxes(range=padded(low, high, max(0.02 * opt.space.base_cost, 100.0)), tickformat="+,.0f", zeroline=False)
     return fig
 
 
@@ -96,13 +106,17 @@ def headline_section(opt) -> str:
     cost, base = opt.space.cost(opt.winner), opt.space.base_cost
     stopped = f"<p class='warn'>The search stopped early: {esc(opt.stopped)}.</p>" if opt.stopped else ""
     stopped += "".join(f"<p class='warn'>Candidate {esc(c['changes'])}: {esc(c['text'])}</p>" for c in opt.overloaded())
+    chosen = opt.comparison is not None
+    cost_card = (f"<b>{cost:,.0f}</b>cost per week (input {base:,.0f}, {cost - base:+,.0f})" if chosen else
+                 f"<b>none chosen</b>cost per week of the input: {base:,.0f}")
+    judged = len(opt.active) if chosen else len(opt.most_generous)
     return f"""<h1>Optimised rosters for {esc(opt.scenario.name)}</h1>
 <p class="headline">{esc(opt.message)}</p>
 {stopped}
 <div class="cards">
-<div class='card'><b>{cost:,.0f}</b>staff cost per week (input {base:,.0f}, {cost - base:+,.0f})</div>
-<div class='card'><b>{len(opt.evaluations)}</b>candidates evaluated ({opt.replications_run} replications run, {opt.seconds:.0f} s)</div>
-<div class='card'><b>{100 * s.confidence:g} %</b>confidence, one-sided, Bonferroni over {max(len(opt.active), 1)} constraint(s)</div>
+<div class='card'>{cost_card}</div>
+<div class='card'><b>{len(opt.evaluations)}</b>candidate{'s' if len(opt.evaluations) != 1 else ''} evaluated ({opt.replications_run} replications run, {opt.seconds:.0f} s)</div>
+<div class='card'><b>{100 * s.confidence:g} %</b>confidence, one-sided, Bonferroni over {max(judged, 1)} constraint{'s' if judged != 1 else ''}</div>
 </div>"""
 
 
@@ -146,8 +160,9 @@ def constraints_section(opt) -> str:
     binds = "".join(f"<li>{esc(v['binds']['text'])}</li>" for v in opt.unattainable if v.get("binds"))
     return f"""<h2>Constraints</h2>
 {f"<div class='headline'><b>What binds</b> (at the most generous rosters, where each wait goes: see bottlenecks.csv of a run):<ul>{binds}</ul></div>" if binds else ""}
-<p>Each constraint at the most generous rosters of the search space (every level at its highest), and for
-the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used.
+<p>Each constraint at the most generous rosters of the search space (every level at its highest){
+f", and for the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used"
+if opt.confirmation_replications else " (no rosters were chosen, so none were confirmed)"}.
 A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right
 side of its target. Targets of other moments that the input already meets are kept: the chosen
 rosters may not break them (so no saving comes from, say, leaving calls unanswered).</p>
