@@ -135,14 +135,30 @@ def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence
     return out
 
 
-def shortfall(per_replication: np.ndarray, constraints: list[Constraint]) -> float:
-    """How far the means fall short of their targets, summed (shares in points, means relative)."""
+def shortfall(per_replication: np.ndarray, constraints: list[Constraint], confidence: float | None = None,
+              confirm: int | None = None) -> float:
+    """How far a candidate falls short of its constraints, summed (shares in points, means
+    relative): the means against the targets; with ``confidence``, what the search's verdict asks
+    (:func:`judge`): the one-sided bounds, Bonferroni over the constraints, against the targets
+    moved by the half-width a confirmation of ``confirm`` replications will have. (A candidate
+    whose means meet every target can still be short of that.)"""
+    alpha = None if confidence is None else (1 - confidence) / max(len(constraints), 1)
     total = 0.0
     for c in constraints:
         values = per_replication[:, c.row, STATS.index(c.column)]
         if np.isnan(values).all():  # no patient counted (replications stopped early as overloaded)
             continue
-        mean = np.nanmean(values)
-        gap = (c.target - mean) if c.higher_is_better else (mean - c.target)
+        target = c.target
+        if alpha is None:
+            stat = np.nanmean(values)
+        else:
+            _mean, low, high = bounds(values, alpha)
+            stat = low if c.higher_is_better else high
+            if confirm is not None and np.count_nonzero(~np.isnan(values)) >= 2:
+                margin = confirmation_margin(values, alpha, confirm)
+                target = target + margin if c.higher_is_better else target - margin
+        if not np.isfinite(stat):
+            continue
+        gap = (target - stat) if c.higher_is_better else (stat - target)
         total += max(0.0, gap / (c.target if c.unit == "min" and c.target > 0 else 1.0))
     return total

@@ -20,8 +20,9 @@ How noise is handled:
 The search assumes that more staff never lengthens a wait (true of these queues): it first runs
 the most generous corner of the space and reports any constraint that cannot be met even there;
 then, from the input's rosters, it adds staff where it cuts the shortfall most per pound while a
-constraint is missed (screening only the resources that take a share of the missed constraints'
-time, from the split of the wait: :func:`.binds.where_the_wait_goes`), removes staff, most expensive first, while every constraint still holds,
+constraint is missed (screening first the resources that take a share of the missed constraints'
+time, from the split of the wait: :func:`.binds.where_the_wait_goes`, the others only when none
+of those helps), removes staff, most expensive first, while every constraint still holds,
 and tries moving a unit to a cheaper shift of the same resource.
 """
 
@@ -230,8 +231,11 @@ class Search:
                             f"the input meets are held: {'; '.join(c.label for c in self.kept) or 'none'}")
 
     def _repair(self, x: Point) -> Point:
-        """From ``x``, add the unit that cuts the shortfall most per pound until every constraint
-        is met (or nothing measurably helps: then the most generous corner)."""
+        """From ``x``, add the units that cut the shortfall most per pound until every constraint
+        is met (or nothing measurably helps: then the most generous corner). A ranking of the +1
+        moves is taken half at a time (the best half together, then half of what is left…), each
+        such step judged once: fewer candidates to run on the way, and the trim that follows
+        takes back a unit added beyond need."""
         verdict = self.decide([x], "start")[x]
         self.path = [x]
         gains: list[tuple[float, int]] = []
@@ -242,8 +246,11 @@ class Search:
                 x = self.space.highs
                 self.path.append(x)
                 break
-            step = self.move(x, gains.pop(0)[1], +1)
-            if step is None:
+            taken = [gains.pop(0)[1] for _ in range((len(gains) + 1) // 2)]
+            step = x
+            for i in taken:
+                step = self.move(step, i, +1) or step
+            if step == x:
                 continue
             x = step
             self.path.append(x)
@@ -256,16 +263,25 @@ class Search:
         ranking serves for several steps (re-screened once it runs out)."""
         ups = {i: u for i in range(len(self.space)) if (u := self.move(x, i, +1)) is not None}
         focus = self._what_matters(x)
-        if focus:  # screen only where the missed constraints' waits go (all when that is not known)
-            ups = {i: u for i, u in ups.items() if self.space.dims[i].resource in focus} or ups
+        first = {i: u for i, u in ups.items() if self.space.dims[i].resource in focus}
+        # screen first where the missed constraints' waits go; the others only if none of those helps
+        ranked = self._ranked(x, first) if first else []
+        return ranked or self._ranked(x, {i: u for i, u in ups.items() if i not in first})
+
+    def _ranked(self, x: Point, ups: dict[int, Point]) -> list[tuple[float, int]]:
+        """The moves ``ups`` (level: candidate) that cut the shortfall, best per pound first."""
         if not ups:
             return []
-        n = self.settings.first_replications
-        base = shortfall(self.ev.evaluations[x].array(range(n)), self.active)
+        s = self.settings
+        n = s.first_replications
+
+        def short(values: np.ndarray) -> float:  # how far from what decide() calls "meets"
+            return shortfall(values, self.active, s.confidence, s.confirm_replications)
+        base = short(self.ev.evaluations[x].array(range(n)))
         screened = self.screen_means(list(ups.values()), "add")
         ranked = []
         for i, u in ups.items():
-            gain = (base - shortfall(screened[u], self.active)) / max(self.space.cost(u) - self.space.cost(x), 1e-9)
+            gain = (base - short(screened[u])) / max(self.space.cost(u) - self.space.cost(x), 1e-9)
             if gain > 0:
                 ranked.append((gain, i))
         ranked.sort(key=lambda g: -g[0])
@@ -283,8 +299,10 @@ class Search:
         means = ev.array(range(n))
         causes = np.stack([ev.causes[r] for r in numbers])
         model, varied, found = self.ev.scenario(x).model, set(self.settings.vary), set()
-        for c in self.active:
-            if shortfall(means, [c]) <= 0:
+        s = self.settings
+        verdicts = judge(means, self.active, s.confidence, confirm=s.confirm_replications)
+        for c, v in zip(self.active, verdicts):
+            if v["verdict"] == "met":
                 continue
             shares = where_the_wait_goes(model, causes, c.moment, c.group)
             if shares is None:

@@ -242,7 +242,9 @@ def method_section(opt, meta: dict) -> str:
 {_ranges(opt.confirmation_replications)} (disjoint: each replication number has its own random streams).
 The search assumes more staff never lengthens a wait. It runs the most generous rosters first: a
 constraint not met there cannot be met in the space. From the input's rosters it adds, while a
-constraint is missed, the unit that cuts the shortfall most per pound; then removes staff, most
+constraint is missed, the units that cut the shortfall most per pound (looking first where the
+missed constraints' waits go, in the split of the wait; the best half of those that help at
+once); then removes staff, most
 expensive first, while every constraint holds (a level whose cut failed is not tried again unless
 another level rises); then tries moving a unit to a cheaper shift of the same resource. With a budget, it
 moves to the best journey outcome within it by paired comparisons, keeping a move only when it is
