@@ -237,12 +237,10 @@ def optimise(
     budget): writes the chosen rosters as a scenario file that extends the input,
     optimisation.html, candidates.csv, rosters.csv, comparison.csv and optimisation.json.
     A killed search resumes: run the same command again."""
-    from ..experiment import output
     from ..experiment.lock import locked
     from ..errors import ScenarioError
     from ..optimiser.search import OptimiseError
     from ..optimiser.search import optimise as run_optimise
-    from ..report.optimisation_page import render_optimisation
 
     start_simulating(fresh, jobs, dask)
     sc = load(scenario, root)
@@ -258,31 +256,40 @@ def optimise(
             raise typer.Exit(BAD_INPUT) from None
         except ScenarioError as exc:  # a candidate's files changed or vanished while the search ran
             fail(exc.problems)
-        chosen = opt.comparison is not None  # else stopped at the most generous corner: no rosters chosen
-        meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt),
-                "variant": variant.name if chosen else None, "versions": output.versions()}
-        name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
-        tables = [("candidates.csv", opt.candidates()), ("rosters.csv", opt.rosters())]
-        with output.staged(folder) as stage:  # every output appears together, or none does
-            if chosen:
-                stage.path(variant.name).write_text(opt.space.variant_text(opt.winner, variant, name, [
-                    f"Written by patientflow optimise from {scenario.name}: {opt.message}",
-                    f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
-                    f"see optimisation.html beside this file."]), encoding="utf-8")
-                tables.append(("comparison.csv", opt.comparison.table()))
-            for file, table in tables:
-                output.csv_to(stage.path(file), table)
-            stage.path("optimisation.html").write_text(render_optimisation(opt, meta), encoding="utf-8")
-            stage.path("optimisation.json").write_text(output.json_text(meta), encoding="utf-8")
+        chosen, files = write_optimisation(opt, sc, scenario, folder, variant)
     typer.echo(opt.summary_line())
     for line in overload_lines(opt):
         typer.echo(line, err=True)
     for v in opt.unattainable:
         if v.get("binds"):
             typer.echo(f"What binds: {v['binds']['text']}")
-    files = ", ".join(file for file, _ in tables)
     typer.echo(f"wrote {variant}, and optimisation.html, {files}, optimisation.json in {folder}" if chosen else
                f"wrote optimisation.html, {files}, optimisation.json in {folder} (no rosters chosen: no variant file)")
+
+
+def write_optimisation(opt, sc, scenario: Path, folder: Path, variant: Path) -> tuple[bool, str]:
+    """Every output of an optimisation, staged together: the variant (when rosters were chosen),
+    the tables, optimisation.html and optimisation.json. (Whether rosters were chosen, the tables' names.)"""
+    from ..experiment import output
+    from ..report.optimisation_page import render_optimisation
+
+    chosen = opt.comparison is not None  # else stopped at the most generous corner: no rosters chosen
+    meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt),
+            "variant": variant.name if chosen else None, "versions": output.versions()}
+    name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"
+    tables = [("candidates.csv", opt.candidates()), ("rosters.csv", opt.rosters())]
+    with output.staged(folder) as stage:  # every output appears together, or none does
+        if chosen:
+            stage.path(variant.name).write_text(opt.space.variant_text(opt.winner, variant, name, [
+                f"Written by patientflow optimise from {scenario.name}: {opt.message}",
+                f"Staff cost per week {opt.space.cost(opt.winner):,.0f} (input {opt.space.base_cost:,.0f}); "
+                f"see optimisation.html beside this file."]), encoding="utf-8")
+            tables.append(("comparison.csv", opt.comparison.table()))
+        for file, table in tables:
+            output.csv_to(stage.path(file), table)
+        stage.path("optimisation.html").write_text(render_optimisation(opt, meta), encoding="utf-8")
+        stage.path("optimisation.json").write_text(output.json_text(meta), encoding="utf-8")
+    return chosen, ", ".join(file for file, _ in tables)
 
 
 def overload_lines(opt) -> list[str]:

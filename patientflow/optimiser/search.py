@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from ..moments import STATS
-from .binds import what_binds, where_the_wait_goes
+from .guide import name_what_binds, nothing_varied_helps, what_matters
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
 from .constraints import Constraint, constraints_of, journey_row, judge, meets, shortfall
@@ -43,8 +43,6 @@ from .evaluator import Evaluator, Point
 from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
 from .space import SearchSpace
-
-MATTERS = 0.05  # a resource taking this share of a missed constraint's time is screened for more staff
 
 __all__ = ["OptimiseError", "Search", "optimise"]  # OptimiseError: what optimise() raises on bad settings
 
@@ -150,7 +148,7 @@ class Search:
             self.stopped = "there are no constraints to meet"
             return origin
         wanted = set(self.active)
-        if self._nothing_varied_helps(wanted):
+        if nothing_varied_helps(self, wanted):
             return origin
         self._drop_unattainable(wanted)
         self._hold_what_the_input_meets(wanted)
@@ -158,49 +156,6 @@ class Search:
             self.stopped = "no constraint can be met even with the most generous rosters"
             return origin
         return self._trim(self._repair(origin))
-
-    def _nothing_varied_helps(self, wanted: set[Constraint]) -> bool:
-        """The most generous corner on its first replications: when it already misses a
-        constraint (decidedly, at the stated confidence) whose wait is mostly for a resource
-        with a cost that is not varied, the answer to the question asked is "vary that
-        instead": no candidate can meet it, and the search stops there, saying what binds. A
-        constraint bound by what no search can vary (a place without a cost, a time of day,
-        service itself) is left out as unattainable, and the others are searched for."""
-        top, n = self.space.highs, self.settings.first_replications
-        self.ev.record(top, "most generous")
-        self.ev.ensure({top: list(range(n))})
-        verdicts = judge(self.ev.evaluations[top].array(range(n)), self.active, self.settings.confidence)
-        labels = {c.label for c in wanted}
-        missed = [v for v in verdicts if v["verdict"] == "missed" and v["constraint"] in labels]
-        if not missed:
-            return False
-        self._name_what_binds(missed, top, range(n))
-        costed = {r.name for r in self.scenario.model.resources if r.cost_per_hour > 0}
-        beyond = [v for v in missed if v["binds"]["cause"] in costed - set(self.settings.vary)]
-        if not beyond:
-            return False
-        self.most_generous, self.unattainable, self.active, self.hopeless = verdicts, missed, [], True
-        self.ev.evaluations[top].verdict = "misses"
-        varied = ", ".join(self.settings.vary)
-        self.stopped = (f"the most generous rosters ({varied} at the top of their ranges) miss {len(missed)} "
-                        f"constraint(s) on the first {n} replications, {len(beyond)} of them for want of "
-                        f"{', '.join(dict.fromkeys(v['binds']['cause'] for v in beyond))}, not varied: "
-                        f"no candidate can meet them")
-        for v in missed:
-            self.ev.on_progress(f"what binds: {v['binds']['text']}")
-        return True
-
-    def _name_what_binds(self, verdicts: list[dict], corner: Point, replications) -> None:
-        """``binds`` (what binds: :func:`.binds.what_binds`) for each constraint of ``verdicts``,
-        from the corner's split of the wait on ``replications``."""
-        ev = self.ev.evaluations[corner]
-        numbers = [r for r in replications if r in ev.causes]
-        causes = np.stack([ev.causes[r] for r in numbers]) if numbers else np.zeros((0, 0, 0))
-        by_label = {c.label: c for c in self.active}
-        model, varied = self.ev.scenario(corner).model, list(self.settings.vary)
-        for v in verdicts:
-            c = by_label[v["constraint"]]
-            v["binds"] = what_binds(model, causes, c.moment, c.group, c.label, varied)
 
     def _drop_unattainable(self, wanted: set[Constraint]) -> None:
         """Run the most generous corner; the constraints (and other targets) not met even there
@@ -210,7 +165,7 @@ class Search:
         lost = {v["constraint"] for v in self._most_generous(self.space.highs)}
         self.unattainable = [v for v in self.most_generous if v["constraint"] in lost
                              and any(c.label == v["constraint"] for c in wanted)]
-        self._name_what_binds(self.unattainable, self.space.highs, sorted(self.ev.evaluations[self.space.highs].causes))
+        name_what_binds(self, self.unattainable, self.space.highs, sorted(self.ev.evaluations[self.space.highs].causes))
         self.active = [c for c in self.active if c.label not in lost]
         if self.unattainable:
             self.ev.on_progress("not met even by the most generous rosters, so not constrained: "
@@ -262,7 +217,7 @@ class Search:
         Adding staff in one place barely changes what another place's staff would add, so the
         ranking serves for several steps (re-screened once it runs out)."""
         ups = {i: u for i in range(len(self.space)) if (u := self.move(x, i, +1)) is not None}
-        focus = self._what_matters(x)
+        focus = what_matters(self, x)
         first = {i: u for i, u in ups.items() if self.space.dims[i].resource in focus}
         # screen first where the missed constraints' waits go; the others only if none of those helps
         ranked = self._ranked(x, first) if first else []
@@ -286,29 +241,6 @@ class Search:
                 ranked.append((gain, i))
         ranked.sort(key=lambda g: -g[0])
         return ranked
-
-    def _what_matters(self, x: Point) -> set[str]:
-        """The varied resources that take at least :data:`MATTERS` of the time of a constraint
-        ``x`` misses on its first replications (roots and the chains they act through); empty
-        when a missed constraint has no split of its time (a share of outcomes): then every
-        resource may matter."""
-        ev, n = self.ev.evaluations[x], self.settings.first_replications
-        numbers = [r for r in range(n) if r in ev.causes]
-        if not numbers:
-            return set()
-        means = ev.array(range(n))
-        causes = np.stack([ev.causes[r] for r in numbers])
-        model, varied, found = self.ev.scenario(x).model, set(self.settings.vary), set()
-        s = self.settings
-        verdicts = judge(means, self.active, s.confidence, confirm=s.confirm_replications)
-        for c, v in zip(self.active, verdicts):
-            if v["verdict"] == "met":
-                continue
-            shares = where_the_wait_goes(model, causes, c.moment, c.group)
-            if shares is None:
-                return set()
-            found |= {r for r, share in shares.items() if share >= MATTERS and r in varied}
-        return found
 
     def _most_generous(self, top: Point) -> list[dict]:
         """Run the most generous corner until each constraint is decided (or the cap): the

@@ -1,0 +1,80 @@
+"""What the split of the wait tells the search (:class:`~.search.Search`, passed as ``self``):
+what binds the constraints the most generous corner misses, whether the search can stop there,
+and which resources to screen first for more staff."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .binds import what_binds, where_the_wait_goes
+from .constraints import judge
+
+MATTERS = 0.05  # a resource taking this share of a missed constraint's time is screened for more staff
+
+
+def nothing_varied_helps(self, wanted: set) -> bool:
+    """The most generous corner on its first replications: when it already misses a
+    constraint (decidedly, at the stated confidence) whose wait is mostly for a resource
+    with a cost that is not varied, the answer to the question asked is "vary that
+    instead": no candidate can meet it, and the search stops there, saying what binds. A
+    constraint bound by what no search can vary (a place without a cost, a time of day,
+    service itself) is left out as unattainable, and the others are searched for."""
+    top, n = self.space.highs, self.settings.first_replications
+    self.ev.record(top, "most generous")
+    self.ev.ensure({top: list(range(n))})
+    verdicts = judge(self.ev.evaluations[top].array(range(n)), self.active, self.settings.confidence)
+    labels = {c.label for c in wanted}
+    missed = [v for v in verdicts if v["verdict"] == "missed" and v["constraint"] in labels]
+    if not missed:
+        return False
+    name_what_binds(self, missed, top, range(n))
+    costed = {r.name for r in self.scenario.model.resources if r.cost_per_hour > 0}
+    beyond = [v for v in missed if v["binds"]["cause"] in costed - set(self.settings.vary)]
+    if not beyond:
+        return False
+    self.most_generous, self.unattainable, self.active, self.hopeless = verdicts, missed, [], True
+    self.ev.evaluations[top].verdict = "misses"
+    varied = ", ".join(self.settings.vary)
+    self.stopped = (f"the most generous rosters ({varied} at the top of their ranges) miss {len(missed)} "
+                    f"constraint(s) on the first {n} replications, {len(beyond)} of them for want of "
+                    f"{', '.join(dict.fromkeys(v['binds']['cause'] for v in beyond))}, not varied: "
+                    f"no candidate can meet them")
+    for v in missed:
+        self.ev.on_progress(f"what binds: {v['binds']['text']}")
+    return True
+
+def name_what_binds(self, verdicts: list[dict], corner, replications) -> None:
+    """``binds`` (what binds: :func:`.binds.what_binds`) for each constraint of ``verdicts``,
+    from the corner's split of the wait on ``replications``."""
+    ev = self.ev.evaluations[corner]
+    numbers = [r for r in replications if r in ev.causes]
+    causes = np.stack([ev.causes[r] for r in numbers]) if numbers else np.zeros((0, 0, 0))
+    by_label = {c.label: c for c in self.active}
+    model, varied = self.ev.scenario(corner).model, list(self.settings.vary)
+    for v in verdicts:
+        c = by_label[v["constraint"]]
+        v["binds"] = what_binds(model, causes, c.moment, c.group, c.label, varied)
+
+
+def what_matters(self, x) -> set[str]:
+    """The varied resources that take at least :data:`MATTERS` of the time of a constraint
+    ``x`` misses on its first replications (roots and the chains they act through); empty
+    when a missed constraint has no split of its time (a share of outcomes): then every
+    resource may matter."""
+    ev, n = self.ev.evaluations[x], self.settings.first_replications
+    numbers = [r for r in range(n) if r in ev.causes]
+    if not numbers:
+        return set()
+    means = ev.array(range(n))
+    causes = np.stack([ev.causes[r] for r in numbers])
+    model, varied, found = self.ev.scenario(x).model, set(self.settings.vary), set()
+    s = self.settings
+    verdicts = judge(means, self.active, s.confidence, confirm=s.confirm_replications)
+    for c, v in zip(self.active, verdicts):
+        if v["verdict"] == "met":
+            continue
+        shares = where_the_wait_goes(model, causes, c.moment, c.group)
+        if shares is None:
+            return set()
+        found |= {r for r, share in shares.items() if share >= MATTERS and r in varied}
+    return found
