@@ -423,3 +423,11 @@ def test_a_search_that_goes_nowhere_still_draws_a_readable_path(tmp_path):
     low, high = candidates_figure(opt).layout.xaxis.range
     cost = (7 * 30 + 4 * 20) * 168  # the one candidate: the most generous corner
     assert low < cost < high and high - low >= 0.039 * (6 * 30 + 4 * 20) * 168  # ticks of pounds, not of pennies
+
+
+def test_the_suggested_optimise_command_varies_only_resources_with_a_cost():
+    from patientflow.experiment.ready import optimise_command
+    baseline = pf.load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    command = optimise_command(baseline, ["ward_bed", "cubicle", "ambulance"])
+    assert command.startswith("patientflow optimise ") and command.endswith(" --vary ward_bed --vary ambulance")
+    assert optimise_command(baseline, ["cubicle"]) == ""  # cubicles cost nothing: the search cannot weigh them

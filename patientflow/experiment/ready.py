@@ -100,5 +100,10 @@ def compare_command(scenario, folder: Path, experiments: list[Experiment]) -> st
 
 
 def optimise_command(scenario, resources: list[str]) -> str:
-    """The command searching the rosters and counts of the binding ``resources``."""
-    return f"patientflow optimise {_shown(scenario.path)} " + " ".join(f"--vary {_shown(r)}" for r in resources)
+    """The command searching the rosters and counts of the binding ``resources`` that have a cost
+    per hour ("" when none has: the search cannot weigh a resource that costs nothing, and would
+    take as many as it could)."""
+    costed = [r for r in resources if scenario.spec.resources[r].cost_per_hour > 0]
+    if not costed:
+        return ""
+    return f"patientflow optimise {_shown(scenario.path)} " + " ".join(f"--vary {_shown(r)}" for r in costed)

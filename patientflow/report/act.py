@@ -100,8 +100,8 @@ def commands(results, folder: Path, items: list[Action]) -> list[str]:
     tried = experiments(items)
     if not tried:
         return []
-    return [compare_command(results.scenario, folder, tried),
-            optimise_command(results.scenario, [e.resource for e in tried])]
+    optimise = optimise_command(results.scenario, [e.resource for e in tried])
+    return [compare_command(results.scenario, folder, tried), *([optimise] if optimise else [])]
 
 
 def terminal_lines(results, folder: Path) -> list[str]:
