@@ -273,7 +273,7 @@ def write_optimisation(opt, sc, scenario: Path, folder: Path, variant: Path) -> 
     from ..experiment import output
     from ..report.optimisation_page import render_optimisation
 
-    chosen = opt.comparison is not None  # else stopped at the most generous corner: no rosters chosen
+    chosen = opt.chosen
     meta = {**output.identity(sc, opt.settings.seed), **optimisation_metadata(opt),
             "variant": variant.name if chosen else None, "versions": output.versions()}
     name = f"{sc.name}, optimised" if opt.settings.budget is None else f"{sc.name}, best within {opt.settings.budget:,.0f} a week"

@@ -29,6 +29,12 @@ def is_place(model: Model, resource: Resource) -> bool:
     return held or resource.initial_occupied > 0
 
 
+def costed(model: Model) -> set[str]:
+    """The resources with a cost per hour: those a search can weigh (one that costs nothing, it
+    would take as many of as it could)."""
+    return {r.name for r in model.resources if r.cost_per_hour > 0}
+
+
 def cost_split(results) -> dict[str, float]:
     """Cost per week of a run's staff, of its places, and of both (``cost_per_week``)."""
     model = results.scenario.model

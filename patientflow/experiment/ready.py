@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..scenario.variants import variant_header
 from .cause_text import hours_text, named
-from .costs import weekly_cost
+from .costs import costed, weekly_cost
 
 MORE_PLACES = 0.05  # the share of a fixed count a ready experiment adds (at least one)
 ALL_DAY = "00:00-24:00"
@@ -103,7 +103,7 @@ def optimise_command(scenario, resources: list[str]) -> str:
     """The command searching the rosters and counts of the binding ``resources`` that have a cost
     per hour ("" when none has: the search cannot weigh a resource that costs nothing, and would
     take as many as it could)."""
-    costed = [r for r in resources if scenario.spec.resources[r].cost_per_hour > 0]
-    if not costed:
+    weighed = [r for r in resources if r in costed(scenario.model)]
+    if not weighed:
         return ""
-    return f"patientflow optimise {_shown(scenario.path)} " + " ".join(f"--vary {_shown(r)}" for r in costed)
+    return f"patientflow optimise {_shown(scenario.path)} " + " ".join(f"--vary {_shown(r)}" for r in weighed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..experiment.cause_text import cause_text, named
+from ..experiment.costs import costed
 from ..moments.bottlenecks import bottleneck_table, columns, main_cause, rowgroups
 from ..moments.holds import SERVICE, WAITING_TIME_OF_DAY
 
@@ -37,7 +38,7 @@ def what_binds(model, causes: np.ndarray, moment: str, group: str, label: str, v
     elif main.cause in varied:
         text += f" {named(main.cause, plural=True).capitalize()} are varied already: widen their range (--vary {main.cause}=-2..+6)."
         vary = f"{main.cause}=-2..+6"
-    elif not next((r.cost_per_hour for r in model.resources if r.name == main.cause), 0.0):
+    elif main.cause not in costed(model):
         text += (f" {named(main.cause, plural=True).capitalize()} have no cost per hour, so the search cannot weigh them"
                  f" against staff: give them one (resources.{main.cause}.cost_per_hour, what keeping one open costs"
                  f" an hour) and --vary {main.cause}.")

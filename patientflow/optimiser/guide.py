@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..experiment.costs import costed
 from .binds import what_binds, where_the_wait_goes
 from .constraints import judge
 
@@ -28,8 +29,7 @@ def nothing_varied_helps(self, wanted: set) -> bool:
     if not missed:
         return False
     name_what_binds(self, missed, top, range(n))
-    costed = {r.name for r in self.scenario.model.resources if r.cost_per_hour > 0}
-    beyond = [v for v in missed if v["binds"]["cause"] in costed - set(self.settings.vary)]
+    beyond = [v for v in missed if v["binds"]["cause"] in costed(self.scenario.model) - set(self.settings.vary)]
     if not beyond:
         return False
     self.most_generous, self.unattainable, self.active, self.hopeless = verdicts, missed, [], True
@@ -42,6 +42,7 @@ def nothing_varied_helps(self, wanted: set) -> bool:
     for v in missed:
         self.ev.on_progress(f"what binds: {v['binds']['text']}")
     return True
+
 
 def name_what_binds(self, verdicts: list[dict], corner, replications) -> None:
     """``binds`` (what binds: :func:`.binds.what_binds`) for each constraint of ``verdicts``,

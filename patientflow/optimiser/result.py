@@ -48,6 +48,11 @@ class Optimisation:
     stopped: str = ""
 
     @property
+    def chosen(self) -> bool:
+        """Whether rosters were chosen (not when the search stopped at the most generous corner)."""
+        return self.comparison is not None
+
+    @property
     def saving(self) -> float:
         return self.space.base_cost - self.space.cost(self.winner)
 
@@ -93,7 +98,7 @@ class Optimisation:
         cost, base = self.space.cost(self.winner), self.space.base_cost
         work = (f"{len(self.evaluations)} candidate{'s' if len(self.evaluations) != 1 else ''}, "
                 f"{self.replications_run} replications run, {self.seconds:.0f} s.")
-        if self.comparison is None:  # stopped at the most generous corner: nothing chosen, nothing to cost
+        if not self.chosen:  # nothing to cost
             return f"{self.message} {work}"
         return f"{self.message} Cost per week {cost:,.0f} against {base:,.0f} ({cost - base:+,.0f}); {work}"
 

@@ -76,7 +76,7 @@ def path_figure(opt):
                         hovertext=[html.escape(opt.space.describe(p)) for p in steps], hoverinfo="text")
     for label, point, symbol in (("input", opt.space.origin, "square"), ("most generous", opt.space.highs, "triangle-up"),
                                  ("answer", opt.winner, "star")):
-        if point in order and (label != "answer" or opt.comparison is not None):
+        if point in order and (label != "answer" or opt.chosen):
             fig.add_scatter(x=[order[point]], y=[opt.space.cost(point) - opt.space.base_cost], mode="markers+text",
                             name=label, text=[label], textposition="top center", cliponaxis=False,
                             marker={"symbol": symbol, "size": 14, "color": "#1565c0"}, hoverinfo="skip")
@@ -93,7 +93,7 @@ def path_figure(opt):
 
 def render_optimisation(opt, meta: dict) -> str:
     """The report page as an HTML string."""
-    compared = [comparison_section(opt, opt.comparison.table())] if opt.comparison is not None else []
+    compared = [comparison_section(opt, opt.comparison.table())] if opt.chosen else []
     sections = [headline_section(opt), constraints_section(opt), rosters_section(opt, meta), search_section(opt),
                 *compared, candidates_section(opt), method_section(opt, meta)]
     return page_start(f"Optimised rosters for {opt.scenario.name}") + "\n".join(sections) + "\n</body></html>\n"
@@ -106,7 +106,7 @@ def headline_section(opt) -> str:
     cost, base = opt.space.cost(opt.winner), opt.space.base_cost
     stopped = f"<p class='warn'>The search stopped early: {esc(opt.stopped)}.</p>" if opt.stopped else ""
     stopped += "".join(f"<p class='warn'>Candidate {esc(c['changes'])}: {esc(c['text'])}</p>" for c in opt.overloaded())
-    chosen = opt.comparison is not None
+    chosen = opt.chosen
     cost_card = (f"<b>{cost:,.0f}</b>cost per week (input {base:,.0f}, {cost - base:+,.0f})" if chosen else
                  f"<b>none chosen</b>cost per week of the input: {base:,.0f}")
     judged = len(opt.active) if chosen else len(opt.most_generous)
