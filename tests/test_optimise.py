@@ -431,3 +431,50 @@ def test_the_suggested_optimise_command_varies_only_resources_with_a_cost():
     command = optimise_command(baseline, ["ward_bed", "cubicle", "ambulance"])
     assert command.startswith("patientflow optimise ") and command.endswith(" --vary ward_bed --vary ambulance")
     assert optimise_command(baseline, ["cubicle"]) == ""  # cubicles cost nothing: the search cannot weigh them
+
+
+EVENING_TEXT = """
+name: evening peak
+run: {length: 6d, warm_up: 1d, seed: 4242}
+demand:
+  patients: {per_day: 240, by_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4], pathway: care}
+resources:
+  nurse: {roster: {"00:00-16:00": 3, "16:00-24:00": 6}, cost_per_hour: 30}
+pathways:
+  care:
+    - see: {use: nurse, takes: exponential(mean 15min)}
+moments:
+  wait: {stage: care, from: see.queued, to: see.start, critical: true, target: 85% within 5min}
+"""
+
+
+def test_hours_a_roster_block_covers_and_the_wait_by_hour_add_up_to_the_split(tmp_path):
+    from patientflow.optimiser.binds import wait_by_hour, where_the_wait_goes
+    from patientflow.scenario.roster import hours_of_day_covered
+    expected = np.zeros(24)
+    expected[[22, 23, 0, 1]] = 2 / 7  # sat and sun 22:00 to 02:00 of the next day (sun night wraps to mon)
+    assert np.allclose(hours_of_day_covered("sat,sun 22:00-02:00"), expected)
+    sc = pf.load_scenario(write(tmp_path, EVENING_TEXT))
+    res = pf.simulate(sc, replications=1, seed=SEED)
+    by_hour = wait_by_hour(sc.model, res._cause_hours, "wait", "all")
+    shares = where_the_wait_goes(sc.model, res._causes, "wait", "all")
+    assert set(by_hour) == set(shares) == {"nurse"}
+    assert by_hour["nurse"].sum() == pytest.approx(shares["nurse"], rel=1e-9)
+    # the wait falls in the evening peak (and as its queue drains after midnight), little by day
+    assert by_hour["nurse"][16:].sum() > 0.5 and by_hour["nurse"][4:16].sum() < 0.1
+
+
+def test_the_first_step_adds_a_nurse_where_the_wait_is_without_screening(tmp_path):
+    """The evening block waits most: the search adds there first, judged once, and the
+    day block is never screened for it."""
+    from patientflow.optimiser.constraints import judge
+    sc = pf.load_scenario(write(tmp_path, EVENING_TEXT))
+    start = sc.with_changes({"resources.nurse.roster": {"00:00-16:00": 3, "16:00-24:00": 5}})
+    opt = optimise(start, vary=["nurse=-1..+3"], seed=SEED)
+    cand = opt.candidates()
+    first_add = cand[cand["phase"] == "add"].iloc[0]
+    assert (first_add["nurse 00:00-16:00"], first_add["nurse 16:00-24:00"]) == (3, 6), cand
+    assert opt.path[1] == (0, 1)
+    # the start misses on its first replications, as the search saw it
+    ev = next(e for e in opt.evaluations if e.point == (0, 0))
+    assert any(v["verdict"] != "met" for v in judge(ev.array(range(5)), opt.active, 0.95, confirm=20))

@@ -159,7 +159,8 @@ def test_the_package_licence_is_a_plain_spdx_string():
 
 
 @pytest.mark.slow
-def test_the_readme_python_api_block_runs_as_printed(monkeypatch):
+def test_the_readme_python_api_block_runs_as_printed(monkeypatch, shared_store):
+    # the shared store: its baseline replications are those tests/test_baseline.py simulated
     block = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)[0]
     monkeypatch.chdir(ROOT)
     names: dict = {}

@@ -59,12 +59,30 @@ def where_the_wait_goes(model, causes: np.ndarray, moment: str, group: str) -> d
     values = causes[:, rowgroups(model).index((moment, group)), :]
     kept = np.isfinite(values)
     mean = np.where(kept, values, 0.0).sum(axis=0) / np.maximum(kept.sum(axis=0), 1)  # over replications with patients
-    total, out = float(mean.sum()), {}
+    shares = _by_resource(model, mean)
+    return None if shares is None else {r: float(v) for r, v in shares.items()}
+
+
+def wait_by_hour(model, cause_hours: np.ndarray, moment: str, group: str) -> dict[str, np.ndarray] | None:
+    """:func:`where_the_wait_goes` by the hour of the day each wait began: for each resource, 24
+    shares of the moment and group's time (over the replications of ``cause_hours``:
+    replications, rowgroups, causes, 24), which add up to its share of that time."""
+    if (moment, group) not in rowgroups(model) or not cause_hours.size:
+        return None
+    return _by_resource(model, cause_hours[:, rowgroups(model).index((moment, group))].sum(axis=0))
+
+
+def _by_resource(model, per_cause: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Each cause's part of ``per_cause`` (causes first: a value or a row per cause) given to
+    its root and to each resource of its chain, as shares of the whole (service included);
+    None when there is no time at all."""
+    total = float(per_cause.sum())
     if not total > 0:
         return None
+    out: dict[str, np.ndarray] = {}
     for c, cause in enumerate(columns(model)):
-        if cause.cause in (SERVICE, WAITING_TIME_OF_DAY) or not mean[c] > 0:
+        if cause.cause in (SERVICE, WAITING_TIME_OF_DAY) or not np.any(per_cause[c] > 0):
             continue
         for resource in dict.fromkeys((cause.cause, *cause.via)):
-            out[resource] = out.get(resource, 0.0) + float(mean[c]) / total
+            out[resource] = out.get(resource, 0.0) + per_cause[c] / total
     return out

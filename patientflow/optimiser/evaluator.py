@@ -36,6 +36,7 @@ class Evaluation:
     phase: str
     stats: dict[int, np.ndarray] = field(default_factory=dict)
     causes: dict[int, np.ndarray] = field(default_factory=dict)  # each replication's split of the wait
+    cause_hours: dict[int, np.ndarray] = field(default_factory=dict)  # … by hour of day (minutes in all)
     overloaded: dict[int, str] = field(default_factory=dict)  # replications stopped early: the longest queue
     verdict: str = ""  # "meets", "misses", "not shown", or for budget runs "better", "not better"
     note: str = ""
@@ -118,6 +119,7 @@ class Evaluator:
     def _keep(self, x: Point, result) -> None:
         self.evaluations[x].stats[result.replication] = result.stats
         self.evaluations[x].causes[result.replication] = result.causes
+        self.evaluations[x].cause_hours[result.replication] = result.cause_hours
         if result.overloaded:
             self.evaluations[x].overloaded[result.replication] = result.overwhelmed
         if result.replication >= self.keep_full_from:

@@ -1,13 +1,19 @@
 """What the split of the wait tells the search (:class:`~.search.Search`, passed as ``self``):
 what binds the constraints the most generous corner misses, whether the search can stop there,
-and which resources to screen first for more staff."""
+which resources to screen first for more staff, which units to add without screening
+(:func:`guided_moves`) and which to try cutting first (:func:`pressures`).
+
+A level's share of a constraint's time (:func:`level_shares`) is the share of that moment and
+group's time spent queueing for the level's resource in the hours of the day the level covers
+(a roster block's hours, over the week; a count's, all day), from the candidate's first
+replications: the split of the wait by the hour it began (:func:`.binds.wait_by_hour`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..experiment.costs import costed
-from .binds import what_binds, where_the_wait_goes
+from .binds import wait_by_hour, what_binds, where_the_wait_goes
 from .constraints import judge
 
 MATTERS = 0.05  # a resource taking this share of a missed constraint's time is screened for more staff
@@ -79,3 +85,50 @@ def what_matters(self, x) -> set[str]:
             return set()
         found |= {r for r, share in shares.items() if share >= MATTERS and r in varied}
     return found
+
+
+def level_shares(self, x, c) -> dict[int, float]:
+    """Each varied level's share of constraint ``c``'s time at candidate ``x`` (see the module);
+    empty when ``c`` has no split (a share of outcomes) or ``x`` no replications yet."""
+    ev, n = self.ev.evaluations[x], self.settings.first_replications
+    numbers = [r for r in range(n) if r in ev.cause_hours]
+    if not numbers:
+        return {}
+    by_hour = wait_by_hour(self.ev.scenario(x).model, np.stack([ev.cause_hours[r] for r in numbers]),
+                           c.moment, c.group)
+    if by_hour is None:
+        return {}
+    return {i: float((by_hour[d.resource] * d.hours_covered()).sum())
+            for i, d in enumerate(self.space.dims) if d.resource in by_hour}
+
+
+def guided_moves(self, x) -> list[int]:
+    """The levels to add a unit to at ``x``, without screening: for each constraint ``x``
+    does not yet meet as the search asks (bounds clear of the targets by the confirmation's
+    half-width), the level holding the largest share of its time per pound that can still
+    grow, among those holding at least :data:`MATTERS` of it if any do (a response that is
+    mostly travel still waits a little for ambulances, and only they shorten it). Empty when
+    no such constraint has a split."""
+    s = self.settings
+    ev, n = self.ev.evaluations[x], s.first_replications
+    verdicts = judge(ev.array(range(n)), self.active, s.confidence, confirm=s.confirm_replications)
+    chosen: set[int] = set()
+    for c, v in zip(self.active, verdicts):
+        if v["verdict"] == "met":
+            continue
+        shares = {i: share for i, share in level_shares(self, x, c).items()
+                  if share > 0 and self.move(x, i, +1) is not None}
+        shares = {i: share for i, share in shares.items() if share >= MATTERS} or shares
+        if shares:
+            chosen.add(max(shares, key=lambda i: shares[i] / max(self.space.dims[i].unit_cost, 1e-9)))
+    return sorted(chosen)
+
+
+def pressures(self, x) -> dict[int, float]:
+    """Each varied level's largest share of an active constraint's time at ``x`` (0 for a
+    level no constraint's split names): how much cutting it may cost."""
+    out = {i: 0.0 for i in range(len(self.space))}
+    for c in self.active:
+        for i, share in level_shares(self, x, c).items():
+            out[i] = max(out[i], share)
+    return out

@@ -18,12 +18,15 @@ How noise is handled:
   owe its place to the luck of the shared replications and fail on fresh ones half the time.
 
 The search assumes that more staff never lengthens a wait (true of these queues): it first runs
-the most generous corner of the space and reports any constraint that cannot be met even there;
-then, from the input's rosters, it adds staff where it cuts the shortfall most per pound while a
-constraint is missed (screening first the resources that take a share of the missed constraints'
-time, from the split of the wait: :func:`.binds.where_the_wait_goes`, the others only when none
-of those helps), removes staff, most expensive first, while every constraint still holds,
-and tries moving a unit to a cheaper shift of the same resource.
+the most generous corner of the space and reports any constraint that cannot be met even there.
+Then, from the input's rosters, while a constraint is missed it adds units where the split of the
+wait says the missed constraints' time goes, by resource and hour of the day
+(:func:`.guide.guided_moves`: no screening), and where that does not cut the shortfall, where a
+screening of the +1 moves shows it cut most per pound (screening first the resources that take
+a share of the missed constraints' time, :func:`.binds.where_the_wait_goes`, the others only
+when none of those helps). It then removes staff in groups, the levels the constraints' time
+waits least for first, while every constraint still holds, and tries moving a unit to a cheaper
+shift of the same resource.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Callable
 import numpy as np
 
 from ..moments import STATS
-from .guide import name_what_binds, nothing_varied_helps, what_matters
+from .guide import MATTERS, guided_moves, name_what_binds, nothing_varied_helps, pressures, what_matters
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
 from .constraints import Constraint, constraints_of, journey_row, judge, meets, shortfall
@@ -186,15 +189,22 @@ class Search:
                             f"the input meets are held: {'; '.join(c.label for c in self.kept) or 'none'}")
 
     def _repair(self, x: Point) -> Point:
-        """From ``x``, add the units that cut the shortfall most per pound until every constraint
-        is met (or nothing measurably helps: then the most generous corner). A ranking of the +1
-        moves is taken half at a time (the best half together, then half of what is left…), each
-        such step judged once: fewer candidates to run on the way, and the trim that follows
-        takes back a unit added beyond need."""
+        """From ``x``, add units until every constraint is met (or nothing measurably helps:
+        then the most generous corner). Each step first adds, without screening, a unit where
+        each missed constraint's time waits most per pound (:func:`.guide.guided_moves`), kept
+        when it cuts the shortfall; else the +1 moves are screened and ranked by how much
+        they cut it per pound, and the ranking is taken half at a time (the best half
+        together, then half of what is left…), each such step judged once. The trim that
+        follows takes back a unit added beyond need."""
         verdict = self.decide([x], "start")[x]
         self.path = [x]
         gains: list[tuple[float, int]] = []
         while verdict != "meets":
+            guided = None if gains else self._guided(x)
+            if guided is not None:
+                x, verdict = guided
+                self.path.append(x)
+                continue
             if not gains and self.can_evaluate():  # screen every +1 move; later steps reuse the ranking
                 gains = self._gains(x)
             if not gains:  # nothing measurably helps, or no evaluations left: the corner meets them all
@@ -212,6 +222,22 @@ class Search:
             verdict = self.decide([x], "add")[x]
         return x
 
+    def _guided(self, x: Point) -> tuple[Point, str] | None:
+        """The guided step from ``x`` and its verdict, if it meets or cuts the shortfall."""
+        y = x
+        for i in guided_moves(self, x):
+            y = self.move(y, i, +1) or y
+        if y == x or y in self.ev.evaluations or not self.can_evaluate():
+            return None
+        verdict = self.decide([y], "add")[y]
+        return (y, verdict) if verdict == "meets" or self._short(y) < self._short(x) else None
+
+    def _short(self, x: Point) -> float:
+        """How far ``x`` is, on its first replications, from what :meth:`decide` calls "meets"."""
+        s = self.settings
+        return shortfall(self.ev.evaluations[x].array(range(s.first_replications)), self.active,
+                         s.confidence, s.confirm_replications)
+
     def _gains(self, x: Point) -> list[tuple[float, int]]:
         """The +1 moves from ``x`` that cut the constraints' shortfall, best per pound first.
         Adding staff in one place barely changes what another place's staff would add, so the
@@ -227,16 +253,11 @@ class Search:
         """The moves ``ups`` (level: candidate) that cut the shortfall, best per pound first."""
         if not ups:
             return []
-        s = self.settings
-        n = s.first_replications
-
-        def short(values: np.ndarray) -> float:  # how far from what decide() calls "meets"
-            return shortfall(values, self.active, s.confidence, s.confirm_replications)
-        base = short(self.ev.evaluations[x].array(range(n)))
-        screened = self.screen_means(list(ups.values()), "add")
+        base = self._short(x)
+        self.screen_means(list(ups.values()), "add")
         ranked = []
         for i, u in ups.items():
-            gain = (base - short(screened[u])) / max(self.space.cost(u) - self.space.cost(x), 1e-9)
+            gain = (base - self._short(u)) / max(self.space.cost(u) - self.space.cost(x), 1e-9)
             if gain > 0:
                 ranked.append((gain, i))
         ranked.sort(key=lambda g: -g[0])
@@ -264,31 +285,39 @@ class Search:
             self.path.append(x)
 
     def _remove(self, x: Point) -> Point:
-        """Remove staff, most expensive first, while every constraint still holds. A few cuts
-        are screened at once (they share the workers); the most expensive that holds is taken,
-        and a level whose cut failed is not tried again: with fewer staff elsewhere it could
-        only fail again."""
-        order = sorted(range(len(self.space)), key=lambda i: -self.space.dims[i].unit_cost)
-        width = max(2, self.ev.jobs if self.ev.jobs > 0 else 2)
+        """Remove staff while every constraint still holds, testing cuts in groups. The levels
+        are ordered by how little of the constraints' time waits for them (:func:`.guide.pressures`),
+        dearest first among equals; a run of them is cut at once, all kept when the candidate
+        still meets every constraint (the next run twice as long), halved when it does not.
+        A level whose own cut failed is not tried again: with fewer staff elsewhere it could
+        only fail again. Rounds repeat, re-ordered, while a round keeps a cut."""
         retired: set[int] = set()
-        while True:
-            tries = []
-            for i in order:
-                if i in retired:
-                    continue
-                y = self.move(x, i, -1)
-                if y is None:
-                    retired.add(i)
-                elif len(tries) < width:
-                    tries.append((i, y))
-            if not tries or not self.can_evaluate():
-                return x
-            verdicts = self.decide([y for _, y in tries], "remove")
-            taken = next((y for _, y in tries if verdicts[y] == "meets"), None)
-            retired.update(i for i, y in tries if verdicts[y] != "meets")
-            if taken is not None:
-                x = taken
-                self.path.append(x)
+        while self.can_evaluate():
+            order = self._cuts(x, retired)
+            k, kept = max(1, sum(p < MATTERS for _i, p in order)), False
+            while order and self.can_evaluate():
+                run = [i for i, _p in order[:k]]
+                y = x
+                for i in run:
+                    y = self.move(y, i, -1) or y
+                if self.decide([y], "remove")[y] == "meets":
+                    x, kept, order, k = y, True, order[k:], 2 * k
+                    self.path.append(x)
+                elif k == 1:
+                    retired.add(run[0])
+                    order = order[1:]
+                else:
+                    k = (k + 1) // 2
+            if not kept:
+                break
+        return x
+
+    def _cuts(self, x: Point, retired: set[int]) -> list[tuple[int, float]]:
+        """The levels that may lose a unit at ``x`` with their pressure, the least pressed
+        (then the dearest) first."""
+        pressure = pressures(self, x)
+        cuts = [(i, pressure[i]) for i in range(len(self.space)) if i not in retired and self.move(x, i, -1) is not None]
+        return sorted(cuts, key=lambda c: (c[1], -self.space.dims[c[0]].unit_cost))
 
     def _swap(self, x: Point) -> Point | None:
         """The cheapest move of one unit to a cheaper shift of the same resource that still

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..experiment.costs import is_place, weekly_cost
-from ..scenario.roster import block_hours
+from ..scenario.roster import block_hours, hours_of_day_covered
 from ..scenario.variants import variant_header
 from ..clock import HOURS_PER_WEEK
 
@@ -35,6 +35,11 @@ class Dimension:
     high: int
     unit_cost: float  # cost per week of one change (staff on this block, or one step of places)
     step: int = 1  # units a change adds: 1 for staff, place_step() for a place
+
+    def hours_covered(self) -> np.ndarray:
+        """The share of each hour of the day (24 values) a change puts on duty: a roster
+        block's hours over the week; a count, every hour."""
+        return np.ones(24) if self.block is None else hours_of_day_covered(self.block)
 
     @property
     def label(self) -> str:

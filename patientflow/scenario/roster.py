@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -96,3 +97,12 @@ def block_hours(text: str) -> float:
     """Hours in a week one roster block covers, e.g. ``"mon-fri 08:00-10:00"`` → 10."""
     shift = parse_shift((text, 1))
     return len(shift.days) * shift_minutes(shift) / 60
+
+
+@lru_cache(maxsize=1024)
+def hours_of_day_covered(text: str) -> np.ndarray:
+    """The share of each hour of the day (24 values) that one roster block covers over the
+    week: ``"mon-fri 08:00-10:00"`` covers hours 8 and 9 on five days in seven (5/7 each)."""
+    on = staff_by_minute([parse_shift((text, 1))]).reshape(7, 24, 60).mean(axis=(0, 2))
+    on.flags.writeable = False  # shared by every caller (cached)
+    return on
