@@ -9,6 +9,7 @@ investigated, never re-seeded until it passes).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,20 @@ def test_an_extra_evening_triage_nurse_shortens_the_wait_for_triage_in_the_eveni
     base = _evening_wait_for_triage(baseline)[:TRIAGE_REPLICATIONS]   # replications 0-5 of both
     mean, low, high = interval99(base - _evening_wait_for_triage(extra))
     assert low > 0, f"evening arrival to triage: shorter by {mean:.2f} min, 99 % CI [{low:.2f}, {high:.2f}]"
+
+
+# the README's Python example, on the baseline simulated above -----------------------------------
+
+@pytest.mark.slow
+def test_the_readme_python_api_block_runs_as_printed(baseline, shared_store, monkeypatch):
+    """Here, after the baseline fixture, so that the example's ten baseline replications (the
+    same seed) come from the session's store: it checks what the example does, not how long."""
+    root = SCENARIOS.parent
+    block = re.findall(r"```python\n(.*?)```", (root / "README.md").read_text(), flags=re.S)[0]
+    monkeypatch.chdir(root)
+    names: dict = {}
+    exec(compile(block, "README.md", "exec"), names)
+    assert names["res"].replications == list(range(10))
+    assert names["alt"].spec.resources["triage_nurse"].count == 3
+    assert "three triage nurses" in set(names["cmp"].table()["scenario"])
+    assert names["opt"].message and len(names["opt"].candidates()) >= 1

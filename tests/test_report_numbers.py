@@ -176,3 +176,43 @@ def test_the_stage_charts_the_table_and_the_terminal_give_the_same_verdict(front
 def pf_cli():
     from patientflow.cli.main import app
     return app
+
+
+BRANCHING = """
+name: Branching
+run: {length: 2d, warm_up: 0, replications: 1}
+demand:
+  walk_ins: {per_hour: 6, pathway: ed}
+resources:
+  nurse: {count: 1}
+  doctor: {count: 1}
+pathways:
+  ed:
+    - triage: {use: nurse, takes: exponential(mean 8min)}
+    - route:
+        branch:
+          home: {p: 0.3, then: exit discharged}
+          doctor: {p: 0.7}
+    - treat: {use: doctor, takes: exponential(mean 9min), then: exit admitted}
+"""
+
+
+def test_the_pathway_figure_counts_each_patient_once_along_each_link(tmp_path):
+    """The flow diagram's link widths, counted again patient by patient from the patients
+    table: each step queued for, in order, to the next, and the last to the patient's outcome."""
+    res = pf.simulate(scenario(tmp_path, BRANCHING), replications=1, seed=3)
+    fig = res.plot.pathway()
+    sankey = fig.data[0]
+    labels = list(sankey.node.label)
+    shown = {(labels[a], labels[b]): v for a, b, v in zip(sankey.link.source, sankey.link.target, sankey.link.value)}
+    counted: dict[tuple[str, str], int] = {}
+    names = {"triage": "triage [nurse]", "route": "route", "treat": "treat [doctor]"}
+    for _, p in res.patients.iterrows():
+        steps = sorted((p[f"{s}.queued"], k, s) for k, s in enumerate(names) if p[f"{s}.queued"] == p[f"{s}.queued"])
+        path = [names[s] for _t, _k, s in steps]
+        ends = {"discharged": "→ discharged", "admitted": "→ admitted"}.get(str(p["outcome"]), "→ still inside")
+        for link in zip(path, path[1:] + [ends]):
+            counted[link] = counted.get(link, 0) + 1
+    assert shown == counted
+    assert counted[("route", "→ discharged")] > 0 and counted[("route", "treat [doctor]")] > 0
+    assert sum(v for (_a, b), v in counted.items() if b.startswith("→")) == len(res.patients)

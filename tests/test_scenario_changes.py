@@ -156,15 +156,3 @@ def test_the_package_licence_is_a_plain_spdx_string():
     import tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "MIT"
-
-
-@pytest.mark.slow
-def test_the_readme_python_api_block_runs_as_printed(monkeypatch, shared_store):
-    # the shared store: its baseline replications are those tests/test_baseline.py simulated
-    block = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)[0]
-    monkeypatch.chdir(ROOT)
-    names: dict = {}
-    exec(compile(block, "README.md", "exec"), names)
-    assert names["alt"].spec.resources["triage_nurse"].count == 3
-    assert "three triage nurses" in set(names["cmp"].table()["scenario"])
-    assert names["opt"].message and len(names["opt"].candidates()) >= 1

@@ -37,6 +37,7 @@ class Results:
         self._minutes = np.stack([r.measured_minutes for r in results])
         self._logs = [r.log for r in results if r.log is not None]
         self._patients_parts = patients_parts or []
+        self._figure_patients = None  # patients_for_figures(), once read
         series = np.stack([r.inside_series for r in results])
         counted = np.sum(~np.isnan(series), axis=0)
         self._inside_series = np.where(counted > 0, np.nansum(series, axis=0) / np.maximum(counted, 1), np.nan)
@@ -103,14 +104,17 @@ class Results:
         return float(mean), float(max(low, 0)) if low == low else float("nan"), float(high)
 
     def patients_for_figures(self):
-        """The patients of at most three replications: enough for distributions, bounded in size."""
-        if self._patients_parts:
-            from .patients import read_parts
-            return read_parts(self._patients_parts[: self.FIGURE_REPLICATIONS])
-        patients = self.patients
-        if patients.empty:
-            return patients
-        return patients[patients["replication"].isin(sorted(set(patients["replication"]))[: self.FIGURE_REPLICATIONS])]
+        """The patients of at most three replications: enough for distributions, bounded in size
+        (made once: every figure of a report draws on them)."""
+        if self._figure_patients is None:
+            if self._patients_parts:
+                from .patients import read_parts
+                self._figure_patients = read_parts(self._patients_parts[: self.FIGURE_REPLICATIONS])
+            else:
+                patients = self.patients
+                first = sorted(set(patients["replication"]))[: self.FIGURE_REPLICATIONS] if not patients.empty else []
+                self._figure_patients = patients if patients.empty else patients[patients["replication"].isin(first)]
+        return self._figure_patients
 
     @property
     def run_length(self) -> float:

@@ -14,8 +14,13 @@ from .measure import members
 
 def codes(patients, column: str, labels: list[str]) -> np.ndarray:
     """A label column as the model's codes (-1 where missing or unknown)."""
+    import pandas as pd
     index = {label: code for code, label in enumerate(labels)}
-    return patients[column].astype("object").map(index).fillna(-1).to_numpy(dtype=np.int64)
+    values = patients[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the patients table's own columns: map the categories only
+        lookup = np.array([index.get(c, -1) for c in values.cat.categories] + [-1], dtype=np.int64)
+        return lookup[values.cat.codes.to_numpy()]  # code -1 (missing) takes the last entry
+    return values.astype("object").map(index).fillna(-1).to_numpy(dtype=np.int64)
 
 
 def moment_patients(model: Model, m: Moment, patients, done: bool = True) -> np.ndarray:

@@ -321,12 +321,17 @@ class Search:
 
     def _swap(self, x: Point) -> Point | None:
         """The cheapest move of one unit to a cheaper shift of the same resource that still
-        meets every constraint (e.g. a 12-hour shift's nurse to an 8-hour shift)."""
+        meets every constraint (e.g. a 12-hour shift's nurse to an 8-hour shift), tried only
+        where the constraints' time waits at least as much in the cheaper shift's hours
+        (:func:`.guide.pressures`): a unit moved away from the hours the constraints wait in
+        would rarely keep them met, and each try costs replications."""
         space = self.space
+        pressure = pressures(self, x)
         moves = []
         for i, di in enumerate(space.dims):
             for j, dj in enumerate(space.dims):
-                if i == j or di.resource != dj.resource or dj.unit_cost >= di.unit_cost:
+                if (i == j or di.resource != dj.resource or dj.unit_cost >= di.unit_cost
+                        or pressure[j] < pressure[i]):
                     continue
                 y = self.pair(x, i, j)
                 if y is not None and y not in self.ev.evaluations:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..moments.frames import moment_waits
+from .flows import links
 from ..moments.ranking import misses
 from ..moments.verdict import row_verdict, worst
 from ..units import duration_text, row_label, share_text
@@ -292,18 +293,7 @@ def pathway(results, title: str = "The pathway as simulated (link width: patient
     outcome_node = {o: len(steps) + i for i, o in enumerate(model.outcomes)}
     outcome_node["inside"] = len(nodes) - 1
     queued = np.column_stack([patients[f"{s.name}.queued"].to_numpy() for s in steps]) if steps else np.empty((len(patients), 0))
-    flows: dict[tuple[int, int], int] = {}
-    order = np.argsort(np.where(np.isnan(queued), np.inf, queued), axis=1, kind="stable")
-    visited = ~np.isnan(queued)
-    counts = visited.sum(axis=1)
-    outcomes = patients["outcome"].astype(str).to_numpy()
-    for i in range(len(patients)):
-        path = order[i, : counts[i]]
-        for a, b in zip(path[:-1], path[1:]):
-            flows[(int(a), int(b))] = flows.get((int(a), int(b)), 0) + 1
-        if counts[i]:
-            key = (int(path[-1]), outcome_node[outcomes[i]])
-            flows[key] = flows.get(key, 0) + 1
+    flows = links(queued, patients["outcome"].astype(str).to_numpy(), outcome_node, len(nodes))
     total = max(len(patients), 1)
     fig = go.Figure(go.Sankey(
         node={"label": nodes, "pad": 12, "thickness": 14},
