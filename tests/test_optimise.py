@@ -478,3 +478,39 @@ def test_the_first_step_adds_a_nurse_where_the_wait_is_without_screening(tmp_pat
     # the start misses on its first replications, as the search saw it
     ev = next(e for e in opt.evaluations if e.point == (0, 0))
     assert any(v["verdict"] != "met" for v in judge(ev.array(range(5)), opt.active, 0.95, confirm=20))
+
+
+def test_a_constraint_the_most_generous_rosters_miss_on_fresh_replications_is_out_of_reach_not_a_failure(tmp_path):
+    """The search's replications let the corner meet ``long`` by their luck; on the fresh ones
+    the choice and the corner both miss it: it is named out of reach (with what binds), and the
+    choice is confirmed on the rest instead of every candidate failing in turn."""
+    from patientflow.optimiser.confirmation import confirm as _confirm
+    from patientflow.optimiser.evaluator import Evaluator
+    from patientflow.optimiser.search import Search
+    from patientflow.optimiser.settings import settings_for
+    from patientflow.optimiser.space import SearchSpace
+    text = mmc_text(1.0, 4.0, 6, 2.0, 0.8, 500).rstrip() + \
+        "\n          long: {stage: care, from: serve.queued, to: serve.end, critical: true, target: 95% within 10min}\n"
+    sc = pf.load_scenario(write(tmp_path, text))
+    settings = settings_for(sc, vary=["server=-1..+2"])
+    search = Search(sc, settings, Evaluator(SearchSpace(sc, settings.vary), settings.seed))
+    rows = {c.moment: c.row for c in search.constraints}
+    assert set(rows) == {"wait", "long"}
+    n_rows = max(rows.values()) + 2
+    rng = np.random.default_rng(0)
+    for x, wait, long in (((0,), 0.90, 0.93), ((1,), 0.93, 0.93), ((2,), 0.97, 0.935)):
+        ev = search.ev.record(x, "remove")
+        ev.verdict = "meets"
+        for r in confirmation_numbers(settings):
+            stats = np.full((n_rows, len(STATS)), np.nan)
+            stats[rows["wait"], STATS.index("within_target")] = wait + rng.normal(0, 0.01)
+            stats[rows["long"], STATS.index("within_target")] = long + rng.normal(0, 0.01)
+            ev.stats[r] = stats
+    status, message, verdicts, chosen = _confirm(search, (0,))
+    assert chosen == (0,) and status == "unattainable"
+    assert [v["constraint"] for v in search.unattainable] == ["long: 95% within 10min"]
+    assert search.unattainable[0]["binds"]["text"]
+    assert [c.moment for c in search.active] == ["wait"] and [v["constraint"] for v in verdicts] == ["wait: 80% within 2.0min"]
+    assert [(x, [v["constraint"] for v in failed]) for x, failed in search.confirm_looks] == \
+        [((0,), ["long: 95% within 10min"]), ((0,), [])]
+    assert "1 constraint(s) cannot be met" in message

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..experiment.comparison import Comparison
 from .constraints import judge
 from .evaluator import Evaluator, Point
+from .guide import name_what_binds
 from .result import budget_message, met_message, not_confirmed_message, unconstrained_message
 from .settings import Settings
 
@@ -40,6 +41,8 @@ def confirm(search, winner: Point) -> tuple[str, str, list[dict], Point]:
     fallbacks = to_confirm(search, winner)
     for k, x in enumerate(fallbacks):
         verdicts, failed = look(search, x, numbers)
+        if failed and k == 0 and x != space.highs and out_of_reach(search, numbers):
+            verdicts, failed = look(search, x, numbers)  # judged again on what is left (nothing runs)
         if failed:
             continue
         message = met_message(space.describe(x), at_input=x == space.origin,
@@ -57,6 +60,28 @@ def to_confirm(search, winner: Point) -> list[Point]:
     met = sorted((p for p, e in search.ev.evaluations.items() if e.verdict == "meets" and space.cost(p) > space.cost(winner)),
                  key=space.cost)
     return list(dict.fromkeys([winner, *met[:CONFIRM_LOOKS - 1], space.highs]))
+
+
+def out_of_reach(search, numbers: list[int]) -> bool:
+    """After the search's choice failed: whether the most generous corner, on the same fresh
+    replications, misses some constraints too. Those cannot be met by any candidate (the corner
+    met them on the search's replications by their luck): they join the unattainable, with what
+    binds them, and are no longer constrained, rather than failing every candidate checked."""
+    top = search.space.highs
+    search.ev.record(top, "confirm")
+    search.ev.ensure({top: numbers})
+    lost = [v for v in judge(search.ev.evaluations[top].array(numbers), search.active, search.settings.confidence)
+            if v["verdict"] != "met"]
+    if not lost:
+        return False
+    name_what_binds(search, lost, top, numbers)
+    search.unattainable += lost
+    labels = {v["constraint"] for v in lost}
+    search.active = [c for c in search.active if c.label not in labels]
+    for v in lost:
+        search.ev.on_progress(f"confirm: the most generous rosters miss {v['constraint']} on the fresh replications "
+                              f"too ({v['mean']:.4g}): out of reach, no longer constrained; what binds: {v['binds']['text']}")
+    return True
 
 
 def look(search, x: Point, numbers: list[int]) -> tuple[list[dict], list[dict]]:
