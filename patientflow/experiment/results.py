@@ -46,7 +46,7 @@ class Results:
         self.patient_counts = [r.patients for r in results]
         self._leaving = np.stack([r.leaving for r in results]) if results else np.empty((0, len(scenario.model.outcomes)))
         self._causes = np.stack([r.causes for r in results]) if results else np.empty((0, 0, 0))
-        self._cause_hours = np.stack([r.cause_hours for r in results]) if results else np.empty((0, 0, 0, 24))
+        self._cause_hours = _pooled([r.cause_hours for r in results])  # the hours are only ever used pooled
         self._inside_at_end = np.array([r.inside_at_end for r in results], dtype=float)
         self.seconds = seconds
         self.reused = sum(r.reused for r in results)  # replications measured from one computed before
@@ -223,3 +223,14 @@ def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int 
                                store=store, patients=patients, cache=chosen_cache(cache), on_done=on_done)
     parts = store.patients_parts(numbers) if store is not None else None
     return Results(scenario, seed, results, time.perf_counter() - started, parts)
+
+
+def _pooled(arrays: list[np.ndarray]) -> np.ndarray:
+    """The sum of the replications' arrays, added in order (what ``np.stack(arrays).sum(axis=0)``
+    gives, without holding every replication twice), as one leading replication."""
+    if not arrays:
+        return np.empty((0, 0, 0, 24))
+    total = np.zeros_like(arrays[0])
+    for a in arrays:
+        total += a
+    return total[None]

@@ -51,16 +51,18 @@ class Evaluator:
 
     Every replication number asked for is recorded under the current ``purpose`` ("search" or
     "confirm"), so the two sets can be shown to be disjoint. Full results (hourly records as
-    well as statistics) are kept only for replication numbers from ``keep_full_from`` up."""
+    well as statistics) are kept only for replication numbers from ``keep_full_from`` up, and
+    the split of the wait by hour only below ``keep_hours_below``."""
 
     def __init__(self, space: SearchSpace, seed: int, *, jobs: int = 1, dask: str | None = None, folder=None,
-                 keep_full_from: int = 0, on_progress: Callable[[str], None] | None = None):
+                 keep_full_from: int = 0, keep_hours_below: int = 0, on_progress: Callable[[str], None] | None = None):
         self.space = space
         self.seed = seed
         self.jobs = jobs
         self.dask = dask
         self.folder = folder
         self.keep_full_from = keep_full_from
+        self.keep_hours_below = keep_hours_below  # the split by hour is kept for these first replications only
         self.on_progress = on_progress or (lambda message: None)
         self.evaluations: dict[Point, Evaluation] = {}
         self.full: dict[tuple[Point, int], object] = {}
@@ -119,7 +121,8 @@ class Evaluator:
     def _keep(self, x: Point, result) -> None:
         self.evaluations[x].stats[result.replication] = result.stats
         self.evaluations[x].causes[result.replication] = result.causes
-        self.evaluations[x].cause_hours[result.replication] = result.cause_hours
+        if result.replication < self.keep_hours_below:  # what the guided moves read (150 KB a replication)
+            self.evaluations[x].cause_hours[result.replication] = result.cause_hours
         if result.overloaded:
             self.evaluations[x].overloaded[result.replication] = result.overwhelmed
         if result.replication >= self.keep_full_from:

@@ -357,7 +357,8 @@ def optimise(scenario, *, vary=None, constraints=None, budget: float | None = No
                             max_evaluations=max_evaluations, seed=seed, keep_met=keep_met)
     space = SearchSpace(scenario, settings.vary)
     evaluator = Evaluator(space, settings.seed, jobs=jobs, dask=dask, folder=Path(folder) if folder is not None else None,
-                          keep_full_from=settings.max_replications, on_progress=on_progress)
+                          keep_full_from=settings.max_replications, keep_hours_below=settings.first_replications,
+                          on_progress=on_progress)
     search = Search(scenario, settings, evaluator)
     if settings.budget is not None:
         winner = search.within_budget(settings.budget)
