@@ -72,14 +72,9 @@ def what_matters(self, x) -> set[str]:
     numbers = [r for r in range(n) if r in ev.causes]
     if not numbers:
         return set()
-    means = ev.array(range(n))
     causes = np.stack([ev.causes[r] for r in numbers])
     model, varied, found = self.ev.scenario(x).model, set(self.settings.vary), set()
-    s = self.settings
-    verdicts = judge(means, self.active, s.confidence, confirm=s.confirm_replications)
-    for c, v in zip(self.active, verdicts):
-        if v["verdict"] == "met":
-            continue
+    for c in unmet(self, x):
         shares = where_the_wait_goes(model, causes, c.moment, c.group)
         if shares is None:
             return set()
@@ -87,19 +82,30 @@ def what_matters(self, x) -> set[str]:
     return found
 
 
-def level_shares(self, x, c) -> dict[int, float]:
-    """Each varied level's share of constraint ``c``'s time at candidate ``x`` (see the module);
-    empty when ``c`` has no split (a share of outcomes) or ``x`` no replications yet."""
+def unmet(self, x) -> list:
+    """The active constraints ``x`` does not yet meet as the search asks, on its first
+    replications (bounds clear of the targets by the confirmation's half-width)."""
+    s = self.settings
+    verdicts = judge(self.ev.evaluations[x].array(range(s.first_replications)), self.active, s.confidence,
+                     confirm=s.confirm_replications)
+    return [c for c, v in zip(self.active, verdicts) if v["verdict"] != "met"]
+
+
+def level_shares(self, x, constraints) -> list[dict[int, float]]:
+    """For each of ``constraints``, each varied level's share of its time at candidate ``x``
+    (see the module); empty for a constraint with no split (a share of outcomes), and for all
+    when ``x`` has no replications yet."""
     ev, n = self.ev.evaluations[x], self.settings.first_replications
     numbers = [r for r in range(n) if r in ev.cause_hours]
     if not numbers:
-        return {}
-    by_hour = wait_by_hour(self.ev.scenario(x).model, np.stack([ev.cause_hours[r] for r in numbers]),
-                           c.moment, c.group)
-    if by_hour is None:
-        return {}
-    return {i: float((by_hour[d.resource] * d.hours_covered()).sum())
-            for i, d in enumerate(self.space.dims) if d.resource in by_hour}
+        return [{} for _ in constraints]
+    hours, model = np.stack([ev.cause_hours[r] for r in numbers]), self.ev.scenario(x).model
+    out = []
+    for c in constraints:
+        by_hour = wait_by_hour(model, hours, c.moment, c.group) or {}
+        out.append({i: float((by_hour[d.resource] * d.hours_covered()).sum())
+                    for i, d in enumerate(self.space.dims) if d.resource in by_hour})
+    return out
 
 
 def guided_moves(self, x) -> list[int]:
@@ -109,15 +115,9 @@ def guided_moves(self, x) -> list[int]:
     grow, among those holding at least :data:`MATTERS` of it if any do (a response that is
     mostly travel still waits a little for ambulances, and only they shorten it). Empty when
     no such constraint has a split."""
-    s = self.settings
-    ev, n = self.ev.evaluations[x], s.first_replications
-    verdicts = judge(ev.array(range(n)), self.active, s.confidence, confirm=s.confirm_replications)
     chosen: set[int] = set()
-    for c, v in zip(self.active, verdicts):
-        if v["verdict"] == "met":
-            continue
-        shares = {i: share for i, share in level_shares(self, x, c).items()
-                  if share > 0 and self.move(x, i, +1) is not None}
+    for found in level_shares(self, x, unmet(self, x)):
+        shares = {i: share for i, share in found.items() if share > 0 and self.move(x, i, +1) is not None}
         shares = {i: share for i, share in shares.items() if share >= MATTERS} or shares
         if shares:
             chosen.add(max(shares, key=lambda i: shares[i] / max(self.space.dims[i].unit_cost, 1e-9)))
@@ -128,7 +128,7 @@ def pressures(self, x) -> dict[int, float]:
     """Each varied level's largest share of an active constraint's time at ``x`` (0 for a
     level no constraint's split names): how much cutting it may cost."""
     out = {i: 0.0 for i in range(len(self.space))}
-    for c in self.active:
-        for i, share in level_shares(self, x, c).items():
+    for found in level_shares(self, x, self.active):
+        for i, share in found.items():
             out[i] = max(out[i], share)
     return out
