@@ -44,6 +44,19 @@ def test_a_replication_computed_once_is_measured_again_with_the_same_numbers(tmp
     assert pf.simulate(base, 4, 4, cache=store).reused == 0  # another seed: other replications
 
 
+def test_logs_of_an_earlier_engine_revision_are_not_served(tmp_path, monkeypatch):
+    """An engine change that alters its sample paths raises its revision; logs stored by the
+    earlier engine are then computed again, not measured as if the new engine had made them."""
+    import patientflow.engine as engine
+    base = pf.load_scenario(write(tmp_path, CALLS))
+    store = ReplicationCache(tmp_path / "store")
+    assert pf.simulate(base, 2, 5, cache=store).reused == 0
+    assert pf.simulate(base, 2, 5, cache=store).reused == 2
+    monkeypatch.setattr(engine, "REVISION", engine.REVISION + 1)
+    assert pf.simulate(base, 2, 5, cache=store).reused == 0
+    assert pf.simulate(base, 2, 5, cache=store).reused == 2
+
+
 def test_a_damaged_stored_replication_is_removed_warned_about_and_computed_again(tmp_path):
     base = pf.load_scenario(write(tmp_path, CALLS))
     store = ReplicationCache(tmp_path / "store", on_warning=lambda m: warnings.warn(m, RuntimeWarning))

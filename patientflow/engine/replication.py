@@ -13,16 +13,19 @@ patient's timestamps are written into a preallocated array as they happen (the :
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 
 import numpy as np
 import simpy
+from simpy.events import Process, Timeout
 
 from ..log import INSIDE, MISSING, Log
 from ..model import Model, Step, Varying
 from ..timeline import hourly_area
 from .arrivals import arrival_times
-from .randomness import Draws, Streams
+from .draws import Chooser, PerStream
+from .randomness import Streams
 from .resources import Pool, roster_changes, run_roster
 from ..clock import DAY
 
@@ -39,46 +42,19 @@ class SimulationError(RuntimeError):
 
 
 class _Patient:
-    """One patient's record while the replication runs: plain Python lists, cheap to write; the
-    log's arrays are built from all records once, at the end."""
+    """One patient's record while the replication runs: its times in a flat array of doubles
+    (copied from a template of NaN, joined into the log's array at the end), cheap to write."""
 
     __slots__ = ("stream", "k", "attrs", "times", "held", "position", "outcome")
 
-    def __init__(self, stream: int, k: int, n_attributes: int, n_events: int):
+    def __init__(self, stream: int, k: int, attrs: array, times: array):
         self.stream = stream
         self.k = k  # its index within its arrival stream: the draws it gets
-        self.attrs = [MISSING] * n_attributes
-        self.times = [math.nan] * n_events
+        self.attrs = array("h", attrs)
+        self.times = array("d", times)
         self.held: list[int] = []
         self.position = 0
         self.outcome = INSIDE
-
-
-class _Chooser:
-    """Draws a :class:`Varying` duration for a patient: the distribution for its attribute value,
-    from that value's own stream of draws (kept per arrival stream)."""
-
-    __slots__ = ("attribute", "default", "cases", "streams", "draws", "step")
-
-    def __init__(self, varying: Varying, purpose: str, streams: Streams, step: Step):
-        self.attribute = varying.attribute
-        self.default = (varying.other, f"{purpose}:other" if varying.attribute >= 0 else purpose)
-        self.cases = {code: (value, f"{purpose}:{code}") for code, value in varying.cases.items()}
-        self.streams = streams
-        self.draws: dict[tuple[int, int], Draws | float] = {}
-        self.step = step
-
-    def draw(self, patient: _Patient) -> float:
-        code = patient.attrs[self.attribute] if self.attribute >= 0 else -1
-        key = (patient.stream, code)
-        source = self.draws.get(key)
-        if source is None:
-            dist, purpose = self.default if self.attribute < 0 else self.cases.get(code, self.default)
-            if dist is None:
-                raise SimulationError(self.step, "a patient has no value of the attribute this step's time depends on")
-            source = dist.params[0] if dist.is_fixed else self.streams.draws(patient.stream, purpose, dist.sample)
-            self.draws[key] = source
-        return source if source.__class__ is float else source.get(patient.k)
 
 
 class _Replication:
@@ -99,28 +75,50 @@ class _Replication:
                          for s in model.streams]
         n_initial = [int(r.initial_occupied) for r in model.resources]
         self.patients: list[_Patient] = []  # in the order they appear: the log's rows
-        self.n_attributes, self.n_events = len(model.attributes), len(model.events)
         self.inside = 0
         self.max_inside = max_inside
         self.overloaded = False
         self.arrived, self.left = model.event("arrived"), model.event("left")
-        self.takes = [_Chooser(s.takes, f"takes:{s.name}", self.streams, s) if s.takes else None for s in model.steps]
-        self.patience = [_Chooser(s.patience, f"patience:{s.name}", self.streams, s) if s.patience else None
-                         for s in model.steps]
-        # per step: (pool, attribute ordering its queue or -1) for each resource it takes
-        # and the event recording when it is taken (-1: the step's start records it)
-        self.acquire = [[(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r,
-                          s.got[i] if s.got else -1) for i, r in enumerate(s.acquire)] for s in model.steps]
+        self.blank_attrs = array("h", [MISSING] * len(model.attributes))
+        self.blank_times = array("d", [math.nan] * len(model.events))
+        self.uniforms: dict[str, PerStream] = {}
+        self.plans = [self._plan(s) for s in model.steps]
         self.n_initial = n_initial
         self.n_streams = n_streams
         self.stop = env.event()
         self.processes: list[simpy.Process] = []  # every process started: undone at the end (see _teardown)
 
-    # random draws --------------------------------------------------------------------
-    def _uniform(self, stream: int, purpose: str, k: int) -> float:
-        return self.streams.draws(stream, purpose).get(k)
+    # the steps, as the patient process reads them -------------------------------------
+    def _plan(self, s: Step) -> tuple:
+        """A step as one tuple of what the patient process needs, its draws by arrival stream:
+        unpacked once per step, where the step's fields would be looked up one by one."""
+        def missing(what: str):
+            return lambda: SimulationError(s, f"a patient has no value of the attribute {what}")
 
-    def _assign(self, assignment, patient: _Patient, step: Step | None) -> None:
+        takes = Chooser(s.takes, f"takes:{s.name}", self.streams, missing("this step's time depends on")) if s.takes else None
+        patience = Chooser(s.patience, f"patience:{s.name}", self.streams,
+                           missing("this step's time depends on")) if s.patience else None
+        # per resource taken: (pool, attribute ordering its queue or -1, resource, the event
+        # recording when it is taken or -1: the step's start records it)
+        acquire = [(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r,
+                    s.got[i] if s.got else -1) for i, r in enumerate(s.acquire)]
+        wait_until = (s.wait_until, self._uniforms(f"wait_until:{s.name}")) if s.wait_until is not None else None
+        assign = [(a, self._uniforms(a.purpose)) for a in s.assign]
+        branch = None
+        if s.branch is not None:
+            b = s.branch
+            branch = (b.table.other if b.table.attribute < 0 else None, b.table, self._uniforms(b.purpose),
+                      b.attribute, b.codes, b.targets)
+        return (s, s.queued, s.marks, acquire, patience, s.start, wait_until, s.reached, takes,
+                s.release_after_use, bool(s.release), assign, s.end, branch, s.then)
+
+    def _uniforms(self, purpose: str) -> PerStream:
+        found = self.uniforms.get(purpose)
+        if found is None:
+            found = self.uniforms[purpose] = PerStream(self.streams, purpose)
+        return found
+
+    def _assign(self, assignment, uniforms: PerStream, patient: _Patient, step: Step | None) -> None:
         attrs = patient.attrs
         found = assignment.mix.get(attrs)
         if found is None:
@@ -129,8 +127,7 @@ class _Replication:
             raise SimulationError(step, f"a patient has no value of the attribute its {self.model.attributes[assignment.attribute]} mix depends on")
         codes, cumulative = found
         if len(codes) > 1:
-            u = self._uniform(patient.stream, assignment.purpose, patient.k)
-            attrs[assignment.attribute] = codes[bisect_right(cumulative, u)]
+            attrs[assignment.attribute] = codes[bisect_right(cumulative, uniforms.get(patient.stream, patient.k))]
         else:
             attrs[assignment.attribute] = codes[0]
 
@@ -144,7 +141,7 @@ class _Replication:
 
     # processes -------------------------------------------------------------------------
     def _start(self, generator) -> None:
-        self.processes.append(self.env.process(generator))
+        self.processes.append(Process(self.env, generator))
 
     def _teardown(self) -> None:
         """Break the reference cycles a finished run leaves behind, so that reference counting
@@ -160,25 +157,26 @@ class _Replication:
         self.pools = []
 
     def _new_patient(self, stream: int, k: int) -> _Patient:
-        patient = _Patient(stream, k, self.n_attributes, self.n_events)
+        patient = _Patient(stream, k, self.blank_attrs, self.blank_times)
         self.patients.append(patient)
         return patient
 
     def _arrivals(self, stream_index: int):
         env = self.env
         stream = self.model.streams[stream_index]
-        arrived = self.arrived
+        arrived, first, fixed = self.arrived, stream.first_step, stream.fixed_attributes
+        mixes = [(mix, self._uniforms(mix.purpose)) for mix in stream.mixes]
         for k, t in enumerate(self.arrivals[stream_index].tolist()):
-            if t > env.now:
-                yield env.timeout(t - env.now)
+            if t > env._now:
+                yield Timeout(env, t - env._now)
             patient = self._new_patient(stream_index, k)
-            for attr, code in stream.fixed_attributes:
+            for attr, code in fixed:
                 patient.attrs[attr] = code
-            for mix in stream.mixes:
-                self._assign(mix, patient, None)
-            patient.times[arrived] = env.now
+            for mix, uniforms in mixes:
+                self._assign(mix, uniforms, patient, None)
+            patient.times[arrived] = env._now
             self._count_inside(+1)
-            self._start(self._patient(patient, stream.first_step, None))
+            self._start(self._patient(patient, first, None))
 
     def _initial_state(self) -> None:
         """Resources that start partly occupied: occupants hold a unit from time 0."""
@@ -214,75 +212,70 @@ class _Replication:
 
     def _patient(self, patient: _Patient, step_index: int, first_takes: float | None):
         env = self.env
-        steps = self.model.steps
+        plans = self.plans
         pools = self.pools
-        times = patient.times
-        attrs = patient.attrs
-        held = patient.held
+        times, attrs, held = patient.times, patient.attrs, patient.held
+        stream, k = patient.stream, patient.k
         while step_index >= 0:
-            step = steps[step_index]
-            now = env.now
-            times[step.queued] = now
+            (step, queued, marks, acquire, patience, start, wait_until, reached, takes,
+             release_after_use, release, assign, end, branch, then) = plans[step_index]
+            now = env._now
+            times[queued] = now
             patient.position = step_index
-            for mark in step.marks:  # a mark records the first time only
+            for mark in marks:  # a mark records the first time only
                 if times[mark] != times[mark]:
                     times[mark] = now
-            if step.acquire:
-                deadline = None
-                chooser = self.patience[step_index]
-                if chooser is not None:
-                    deadline = now + chooser.draw(patient)
-                for pool, attr, r, got in self.acquire[step_index]:
+            if acquire:
+                deadline = None if patience is None else now + patience.draw(stream, k, attrs)
+                for pool, attr, r, got in acquire:
                     priority = (attrs[attr] if attrs[attr] >= 0 else 1 << 20) if attr >= 0 else 0
                     request = pool.request(priority)
                     if request is not None:
                         if deadline is None:
                             yield request
                         else:
-                            yield request | env.timeout(max(0.0, deadline - env.now))
+                            yield request | Timeout(env, max(0.0, deadline - env._now))
                             if not request.triggered:
                                 pool.cancel(request)
                                 self._leave(patient, step.gives_up_as)
                                 return
                     held.append(r)
                     if got >= 0:
-                        times[got] = env.now
-                times[step.start] = env.now
+                        times[got] = env._now
+                times[start] = env._now
             else:
-                times[step.start] = now
-            if step.wait_until is not None:
-                u = self._uniform(patient.stream, f"wait_until:{step.name}", patient.k)
-                wait = time_of_day_wait(step.wait_until, env.now % DAY, u)
+                times[start] = now
+            if wait_until is not None:
+                profile, uniforms = wait_until
+                wait = time_of_day_wait(profile, env._now % DAY, uniforms.get(stream, k))
                 if wait > 0:
-                    yield env.timeout(wait)
-                times[step.reached] = env.now
+                    yield Timeout(env, wait)
+                times[reached] = env._now
             if first_takes is not None:
                 duration, first_takes = first_takes, None
-            elif step.takes is not None:
-                duration = self.takes[step_index].draw(patient)
             else:
-                duration = 0.0
+                duration = 0.0 if takes is None else takes.draw(stream, k, attrs)
             if duration > 0:
-                yield env.timeout(duration)
-            for r in step.release_after_use:
+                yield Timeout(env, duration)
+            for r in release_after_use:
                 held.remove(r)
                 pools[r].release()
-            if step.release:
+            if release:
                 self._release(step, patient)
-            for assignment in step.assign:
-                self._assign(assignment, patient, step)
-            times[step.end] = env.now
-            if step.branch is not None:
-                branch = step.branch
-                cumulative = branch.table.get(attrs)
+            for assignment, uniforms in assign:
+                self._assign(assignment, uniforms, patient, step)
+            times[end] = env._now
+            if branch is None:
+                step_index = then
+                continue
+            cumulative, table, uniforms, attribute, codes, targets = branch
+            if cumulative is None:
+                cumulative = table.get(attrs)
                 if cumulative is None:
                     raise SimulationError(step, "a patient has no value of the attribute this branch depends on")
-                u = self._uniform(patient.stream, branch.purpose, patient.k)
-                option = bisect_right(cumulative, u)
-                attrs[branch.attribute] = branch.codes[option]
-                step_index = branch.targets[option]
-            else:
-                step_index = step.then
+            option = bisect_right(cumulative, uniforms.get(stream, k))
+            attrs[attribute] = codes[option]
+            step_index = targets[option]
         self._leave(patient, -2 - step_index)
 
     def _release(self, step: Step, patient: _Patient) -> None:
@@ -327,11 +320,11 @@ class _Replication:
         shape = (n_res, n_hours)
         patients = self.patients
         n = len(patients)
-        times = np.array([p.times for p in patients], dtype=float).reshape(n, self.n_events)
+        times = np.frombuffer(bytearray().join(p.times for p in patients), dtype=float).reshape(n, len(self.blank_times))
         log = Log(
             replication=self.streams.replication,
             times=times,
-            attributes=np.array([p.attrs for p in patients], dtype=np.int16).reshape(n, self.n_attributes),
+            attributes=np.frombuffer(bytearray().join(p.attrs for p in patients), dtype=np.int16).reshape(n, len(self.blank_attrs)),
             stream=np.array([p.stream for p in patients], dtype=np.int16),
             outcome=np.array([p.outcome for p in patients], dtype=np.int16),
             position=np.array([p.position for p in patients], dtype=np.int32),

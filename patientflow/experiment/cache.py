@@ -111,7 +111,9 @@ class ReplicationCache:
 
     @staticmethod
     def identity(engine: str, seed: int, replication: int) -> dict:
-        return {"engine": engine, "seed": int(seed), "replication": int(replication), "format": FORMAT}
+        from ..engine import REVISION
+        return {"engine": engine, "revision": REVISION, "seed": int(seed), "replication": int(replication),
+                "format": FORMAT}
 
     def _path(self, identity: dict) -> Path:
         key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
