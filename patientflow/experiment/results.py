@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .replications import PATIENT_LOG_REPLICATIONS, ReplicationResult, run_replications
+from .replications import PATIENT_LOG_REPLICATIONS, ReplicationResult, Sparse, run_replications
 from ..moments import summary_rows
 from ..moments.statistics import summary_table, t_interval
 from ..scenario.scenario import Scenario
@@ -225,12 +225,16 @@ def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int 
     return Results(scenario, seed, results, time.perf_counter() - started, parts)
 
 
-def _pooled(arrays: list[np.ndarray]) -> np.ndarray:
+def _pooled(arrays: list[np.ndarray | Sparse]) -> np.ndarray:
     """The sum of the replications' arrays, added in order (what ``np.stack(arrays).sum(axis=0)``
     gives, without holding every replication twice), as one leading replication."""
     if not arrays:
         return np.empty((0, 0, 0, 24))
-    total = np.zeros_like(arrays[0])
+    first = arrays[0]
+    total = np.zeros(first.shape, dtype=first.values.dtype if isinstance(first, Sparse) else first.dtype)
     for a in arrays:
-        total += a
+        if isinstance(a, Sparse):
+            a.add_to(total)
+        else:
+            total += a
     return total[None]

@@ -135,6 +135,30 @@ def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence
     return out
 
 
+def paired_behind(candidate: np.ndarray, parent: np.ndarray, constraints: list[Constraint], confidence: float,
+                  confirm: int) -> list[str]:
+    """The constraints a candidate is predicted to fall behind, from its first replications
+    paired with the same replications of a ``parent`` that has more: the parent's mean moved by
+    the mean paired change (common random numbers make that change far steadier than the
+    candidate's own mean), against the target moved by the confirmation's half-width, as
+    :func:`judge` moves it for the search. ``candidate`` has the replications 0..k-1 of the
+    parent's (replications, rows, STATS) array ``parent``."""
+    alpha = (1 - confidence) / max(len(constraints), 1)
+    k = candidate.shape[0]
+    out = []
+    for c in constraints:
+        col = STATS.index(c.column)
+        mine, theirs = candidate[:, c.row, col], parent[:, c.row, col]
+        change = mine - theirs[:k]
+        if np.isnan(change).all() or np.count_nonzero(~np.isnan(theirs)) < 2:
+            continue
+        predicted = float(np.nanmean(theirs) + np.nanmean(change))
+        margin = confirmation_margin(theirs, alpha, confirm)
+        if (predicted < c.target + margin) if c.higher_is_better else (predicted > c.target - margin):
+            out.append(c.label)
+    return out
+
+
 def shortfall(per_replication: np.ndarray, constraints: list[Constraint], confidence: float | None = None,
               confirm: int | None = None) -> float:
     """How far a candidate falls short of its constraints, summed (shares in points, means

@@ -68,7 +68,7 @@ class Optimisation:
                       "cost_per_week": ev.cost, "cost_change": ev.cost - self.space.base_cost,
                       "replications": len(ev.stats), "verdict": ev.verdict,
                       "journey": _mean(ev.array()[:, journey, col]) if ev.stats else np.nan,
-                      "path_step": on_path.get(ev.point, -1), "winner": ev.point == self.winner}
+                      "path_step": on_path.get(ev.point, -1), "winner": ev.point == self.winner, "note": ev.note}
             for d, v in zip(self.space.dims, ev.point):
                 record[d.label] = d.level(v)
             records.append(record)

@@ -41,13 +41,14 @@ from ..moments import STATS
 from .guide import MATTERS, guided_moves, name_what_binds, nothing_varied_helps, pressures, what_matters
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
-from .constraints import Constraint, constraints_of, journey_row, judge, meets, shortfall
+from .constraints import Constraint, constraints_of, journey_row, judge, meets, paired_behind, shortfall
 from .evaluator import Evaluator, Point
 from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
 from .space import SearchSpace
 
 __all__ = ["OptimiseError", "Search", "optimise"]  # OptimiseError: what optimise() raises on bad settings
+PAIRED = 2  # replications a cut or a swap gets first, judged paired with the candidate it comes from
 
 
 class Search:
@@ -89,15 +90,21 @@ class Search:
         y = self.move(x, i, -1)
         return self.move(y, j, +1) if y is not None else None
 
-    def decide(self, points: list[Point], phase: str, settle: bool = False) -> dict[Point, str]:
+    def decide(self, points: list[Point], phase: str, settle: bool = False,
+               parent: Point | None = None) -> dict[Point, str]:
         """Screen candidates against the constraints: a few replications each, more only for
         those still in doubt; "meets", "misses" or "not shown" (in doubt at the cap). With
-        ``settle``, a candidate gets more until every constraint is decided, not just one missed."""
+        ``settle``, a candidate gets more until every constraint is decided, not just one missed.
+        With a ``parent`` (a candidate that meets them, on more replications), each first gets
+        :data:`PAIRED` replications, and one predicted from them to fall behind a target
+        (:func:`.constraints.paired_behind`) misses without more."""
         s = self.settings
         out: dict[Point, str] = {}
         for x in points:
             self.ev.record(x, phase)
         pending = list(points)
+        if parent is not None and not settle:
+            pending = [x for x in pending if not self._paired_misses(x, parent, out)]
         n = s.first_replications
         while pending:
             self.ev.ensure({x: list(range(n)) for x in pending})
@@ -113,9 +120,22 @@ class Search:
         for x, verdict in out.items():
             ev = self.ev.evaluations[x]
             ev.verdict = verdict
+            paired = " paired with the candidate it comes from" if ev.note.startswith("predicted") else ""
             self.ev.on_progress(f"{phase}: {self.space.describe(x)} — {verdict} "
-                                f"({len(ev.stats)} replications, cost/week {ev.cost:,.0f})")
+                                f"({len(ev.stats)} replications{paired}, cost/week {ev.cost:,.0f})")
         return out
+
+    def _paired_misses(self, x: Point, parent: Point, out: dict[Point, str]) -> bool:
+        """Whether ``x``, on its first replications paired with ``parent``'s, is predicted to
+        fall behind a target (then ``out[x]`` says it misses)."""
+        s = self.settings
+        self.ev.ensure({x: list(range(PAIRED))})
+        behind = paired_behind(self.ev.evaluations[x].array(range(PAIRED)), self.ev.evaluations[parent].array(),
+                               self.active, s.confidence, s.confirm_replications)
+        if behind:
+            out[x] = "misses"
+            self.ev.evaluations[x].note = f"predicted from {PAIRED} replications paired with its parent to miss: {'; '.join(behind)}"
+        return bool(behind)
 
     def _screen(self, x: Point, n: int, settle: bool) -> str | None:
         """Candidate ``x`` on its first ``n`` replications: "meets", "misses", "not shown", or
@@ -300,7 +320,7 @@ class Search:
                 y = x
                 for i in run:
                     y = self.move(y, i, -1) or y
-                if self.decide([y], "remove")[y] == "meets":
+                if self.decide([y], "remove", parent=x)[y] == "meets":
                     x, kept, order, k = y, True, order[k:], 2 * k
                     self.path.append(x)
                 elif k == 1:
@@ -339,7 +359,7 @@ class Search:
         for y in sorted(moves, key=space.cost):
             if not self.can_evaluate():
                 return None
-            if self.decide([y], "swap")[y] == "meets":
+            if self.decide([y], "swap", parent=x)[y] == "meets":
                 return y
         return None
 
