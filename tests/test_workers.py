@@ -33,7 +33,7 @@ def test_successive_calls_reuse_the_same_workers_and_give_what_one_process_gives
     first = pf.simulate(scenario, replications=6, seed=3, jobs=2, cache=False)
     pids = workers.worker_pids()
     second = pf.simulate(scenario, replications=6, seed=3, jobs=2, cache=False)
-    assert len(pids) == 2 and os.getpid() not in pids
+    assert len(pids) == 1 and os.getpid() not in pids  # jobs=2: this process and one worker
     assert workers.worker_pids() == pids, "the second call started new workers"
     for res in (first, second):
         assert res.replications == one.replications == list(range(6))
@@ -49,6 +49,20 @@ def test_a_worker_has_the_engine_but_neither_pandas_scipy_plotly_nor_the_program
         assert info["pid"] != os.getpid()
         assert {"numpy", "simpy", "patientflow.engine.replication", "patientflow.experiment.replications"} <= modules
         assert modules & HEAVY == set()
+
+
+def test_with_here_this_process_is_one_of_the_jobs_and_the_worker_is_kept_busy_meanwhile():
+    """jobs=3 with ``here``: two workers and this process share the tasks (of 0.3 s each),
+    each a different process; workers started meanwhile take tasks as soon as they are up, and
+    every task runs once."""
+    workers._POOL.close()  # none running: they start while this process runs tasks
+    seen = list(workers.run([(0.3,)] * 12, 3, workers.about_this_process, here=True))
+    pids = [info["pid"] for info in seen]
+    assert len(seen) == 12 and os.getpid() in pids
+    assert set(pids) - {os.getpid()} == set(workers.worker_pids()) and len(workers.worker_pids()) == 2
+    assert sorted(workers.run([(str(i),) for i in range(9)], 3, int, here=True)) == list(range(9))
+    with pytest.raises(ValueError, match="invalid literal"):  # raised here, as in one process
+        list(workers.run([("1",), ("x",), ("2",), ("3",)], 2, int, here=True))
 
 
 def test_a_failing_task_raises_its_error_with_the_workers_traceback_and_the_pool_goes_on():

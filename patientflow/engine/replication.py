@@ -21,7 +21,7 @@ import simpy
 from simpy.events import Process, Timeout
 
 from ..log import INSIDE, MISSING, Log
-from ..model import Model, Step, Varying
+from ..model import Model, Step
 from ..timeline import hourly_area
 from .arrivals import arrival_times
 from .draws import Chooser, PerStream

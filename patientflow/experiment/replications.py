@@ -177,7 +177,7 @@ def cores() -> int:
 
 def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = run_replication) -> Iterator:
     """Run ``task(*call)`` for each call, yielding results as they complete: here if one process
-    is enough, else on Dask or on this process's local workers (see :mod:`.workers`)."""
+    is enough, else on Dask, or here and on ``jobs - 1`` local workers (see :mod:`.workers`)."""
     if dask:
         yield from _execute_dask(calls, jobs, dask, task)
         return
@@ -187,7 +187,7 @@ def _execute(calls: list[tuple], jobs: int, dask: str | None, task: Callable = r
             yield task(*call)
         return
     from .workers import run
-    yield from run(calls, wanted, task)
+    yield from run(calls, wanted, task, here=True)  # this process is one of the jobs
 
 
 def _execute_dask(calls: list[tuple], jobs: int, address: str, task: Callable) -> Iterator:

@@ -20,23 +20,25 @@ workers are stopped, and the server ends with them.
 from __future__ import annotations
 
 import atexit
+import collections
 import io
 import itertools
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
-import sys
 import threading
-import traceback
 from multiprocessing import connection, util
 from typing import Callable, Iterator
 
 from ..model import Model
+from .worker_process import PROTOCOL, Shared as _Shared, about_this_process, serve as _serve
+
+__all__ = ["WorkerDied", "about_this_process", "run", "start_soon", "worker_pids"]
 
 # what the server imports before forking workers: everything a replication needs
 PRELOAD = ["patientflow.experiment.replications", "patientflow.experiment.cache", "patientflow.experiment.workers"]
-PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 class WorkerDied(RuntimeError):
@@ -107,67 +109,6 @@ class _ctrl_c_held:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.blocked)
         if self.ignored is not None:
             signal.signal(signal.SIGINT, self.ignored)
-
-
-# ---------------------------------------------------------------------------------------------
-# In a worker
-# ---------------------------------------------------------------------------------------------
-class _Shared:
-    """Stands in a task's arguments for a model the worker already holds."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: int):
-        self.key = key
-
-
-def _serve(conn) -> None:
-    """A worker's life: run each task the main process sends, send back its result or error."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    main = multiprocessing.parent_process()
-    if main is not None:
-        threading.Thread(target=_end_with, args=(main,), name="patientflow-main-watch", daemon=True).start()
-    models: dict[int, object] = {}
-    generation = None
-    while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
-            return  # the main process closed the pool, or is gone
-        try:
-            gen, new, task, call = pickle.loads(message)
-            if gen != generation:
-                models.clear()
-                generation = gen
-            models.update((key, pickle.loads(data)) for key, data in new.items())
-            call = [models[a.key] if isinstance(a, _Shared) else a for a in call]
-            reply = (True, task(*call))
-        except BaseException as exc:  # noqa: BLE001  (handed back: the main process raises it)
-            reply = (False, exc, traceback.format_exc())
-        try:
-            conn.send_bytes(_dumps(reply))
-        except (EOFError, OSError):
-            return
-        reply = call = None  # nothing of this task kept while waiting for the next
-
-
-def _end_with(main) -> None:
-    main.join()  # returns once the main process is gone: its results can no longer be used
-    os._exit(1)
-
-
-def _dumps(reply: tuple) -> bytes:
-    try:
-        return pickle.dumps(reply, protocol=PROTOCOL)
-    except Exception as exc:  # noqa: BLE001  (an error or result that cannot be pickled)
-        text = reply[2] if not reply[0] else ""
-        return pickle.dumps((False, RuntimeError(f"a worker could not send back its result: {exc!r}"), text),
-                            protocol=PROTOCOL)
-
-
-def about_this_process() -> dict:
-    """A task telling what the process that runs it is: its id, its parent's and the modules it has imported."""
-    return {"pid": os.getpid(), "parent": os.getppid(), "modules": sorted(sys.modules)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,6 +187,65 @@ class _Models:
 _generations = itertools.count()
 
 
+class _Starting:
+    """The workers a call needs beyond those running: started here at once, or (``in_thread``)
+    in a thread while this process gets on with tasks of its own; ``ready()`` hands each over
+    once, as it has started."""
+
+    def __init__(self, pool: "Pool", wanted: int, in_thread: bool):
+        self.pool = pool
+        self.queue: "queue.Queue[_Worker | BaseException]" = queue.Queue()
+        self.handed: set[int] = set()
+        self.missing = max(0, wanted - len(pool.workers))
+        self.thread = None
+        if self.missing and in_thread:
+            self.thread = threading.Thread(target=self._start, name="patientflow-workers-start", daemon=True)
+            self.thread.start()
+        elif self.missing:
+            self._start()
+
+    def _start(self) -> None:
+        try:
+            with _ctrl_c_held():
+                for _ in range(self.missing):
+                    self.queue.put(_Worker())
+        except BaseException as exc:  # noqa: BLE001  (raised in the call's own thread)
+            self.queue.put(exc)
+
+    def _take(self, item) -> "_Worker":
+        if isinstance(item, BaseException):
+            raise item
+        self.missing -= 1
+        self.pool.workers.append(item)
+        return item
+
+    def ready(self) -> list["_Worker"]:
+        """The workers started since the last look (all running ones, the first time)."""
+        while True:
+            try:
+                self._take(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        fresh = [w for w in self.pool.workers if id(w) not in self.handed]
+        self.handed.update(id(w) for w in fresh)
+        return fresh
+
+    def pending(self) -> bool:
+        return self.missing > 0
+
+    def wait(self) -> None:
+        """Until the next worker has started."""
+        self._take(self.queue.get())
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            while not self.queue.empty():  # started after the call ended: kept for the next
+                item = self.queue.get_nowait()
+                if not isinstance(item, BaseException):
+                    self.pool.workers.append(item)
+
+
 class Pool:
     """Local workers, started when first needed and kept between calls."""
 
@@ -253,36 +253,56 @@ class Pool:
         self.workers: list[_Worker] = []
         self.lock = threading.Lock()  # one call at a time
 
-    def run(self, calls: list[tuple], jobs: int, task: Callable) -> Iterator:
-        """``task(*call)`` for each call on up to ``jobs`` workers, each result as it comes."""
-        for gone in [w for i, w in enumerate(self.workers) if i >= jobs or not w.process.is_alive()]:
+    def run(self, calls: list[tuple], jobs: int, task: Callable, here: bool = False) -> Iterator:
+        """``task(*call)`` for each call on up to ``jobs`` workers, each result as it comes.
+        With ``here``, this process is one of the ``jobs``: it runs tasks itself while
+        ``jobs - 1`` workers run the others, each with a second task waiting in its pipe (this
+        process reads their results only between its own tasks); workers not yet running are
+        started meanwhile, in a thread, so no one waits for their start."""
+        helpers = min(jobs, len(calls)) - (1 if here else 0)
+        for gone in [w for i, w in enumerate(self.workers) if i >= helpers or not w.process.is_alive()]:
             gone.stop()  # fewer asked for than are running, or died while idle (nothing lost)
             self.workers.remove(gone)
-        needed = min(jobs, len(calls))
-        if len(self.workers) < needed:
-            with _ctrl_c_held():
-                while len(self.workers) < needed:
-                    self.workers.append(_Worker())
+        starting = _Starting(self, helpers, in_thread=here)
         generation, models = next(_generations), _Models()
-        todo = iter(calls)
+        todo = collections.deque(calls)
         running: dict[object, _Worker] = {}
+        given: dict[_Worker, int] = {}  # tasks sent to each worker and not yet answered
+        depth = 2 if here else 1
         done = False
         try:
-            for worker in self.workers[:needed]:
-                self._give(worker, next(todo), generation, models, task, running)
-            while running:
-                for conn in connection.wait(list(running)):
+            while todo or running or starting.pending():
+                for worker in starting.ready():
+                    given.setdefault(worker, 0)
+                for worker, n in given.items():  # keep each worker's pipe stocked
+                    while n < depth and todo and (n == 0 or len(todo) > helpers):
+                        self._give(worker, todo.popleft(), generation, models, task, running)
+                        n += 1
+                    given[worker] = n
+                if here and todo:
+                    yield task(*todo.popleft())
+                    timeout = 0.0  # only what has already come back, then the next task here
+                elif running:
+                    timeout = None
+                else:
+                    starting.wait()  # nothing to do here but wait for a worker to start
+                    continue
+                for conn in connection.wait(list(running), timeout):
                     worker = running.pop(conn)
                     try:
                         data = conn.recv_bytes()
                     except (EOFError, OSError):
                         raise worker.died() from None
-                    call = next(todo, None)
-                    if call is not None:  # the next task before this result is handed on: no idle worker
-                        self._give(worker, call, generation, models, task, running)
+                    given[worker] -= 1
+                    if given[worker] and not any(w is worker for w in running.values()):
+                        running[conn] = worker  # its second task is still to come back
+                    if todo and given[worker] < depth:  # the next task before this result is handed on
+                        self._give(worker, todo.popleft(), generation, models, task, running)
+                        given[worker] += 1
                     yield _result(data)
             done = True
         finally:
+            starting.join()
             if not done:  # Ctrl-C, an error, a dead worker or a caller that stopped: stop what still runs
                 self.close()
 
@@ -323,19 +343,20 @@ _POOL = Pool()
 atexit.register(_POOL.close)
 
 
-def run(calls: list[tuple], jobs: int, task: Callable) -> Iterator:
-    """``task(*call)`` for each call on ``jobs`` local workers, yielding the results as they
-    complete. The workers are this process's shared pool (kept for the next call), or, when
-    another thread is using it, a pool of this call's own."""
+def run(calls: list[tuple], jobs: int, task: Callable, here: bool = False) -> Iterator:
+    """``task(*call)`` for each call on ``jobs`` local workers (with ``here``, this process and
+    ``jobs - 1`` workers), yielding the results as they complete. The workers are this
+    process's shared pool (kept for the next call), or, when another thread is using it, a pool
+    of this call's own."""
     if _POOL.lock.acquire(blocking=False):
         try:
-            yield from _POOL.run(calls, jobs, task)
+            yield from _POOL.run(calls, jobs, task, here)
         finally:
             _POOL.lock.release()
         return
     own = Pool()
     try:
-        yield from own.run(calls, jobs, task)
+        yield from own.run(calls, jobs, task, here)
     finally:
         own.close()
 
