@@ -101,7 +101,7 @@ def validate(scenario: Path = typer.Argument(..., help="The scenario file (YAML)
                f"{len(sc.model.resources)} resources, {len(sc.model.steps)} steps, {len(sc.model.moments)} moments")
 
 
-JOBS = typer.Option(0, "--jobs", "-j", help="Local worker processes (0: all cores).")
+JOBS = typer.Option(0, "--jobs", "-j", help="Processes that run replications, this one included (0: one per core).")
 DASK = typer.Option(None, "--dask", help="Run on Dask: 'local' (a LocalCluster) or a scheduler address tcp://host:port.")
 
 

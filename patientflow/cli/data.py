@@ -152,7 +152,7 @@ def check_fit_command(
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's run.seed)."),
     warm_up: Optional[str] = typer.Option(None, "--warm-up", help="Simulated time before the log's first week (rounded up to whole weeks; default: the scenario's warm-up, at least 1w)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/check-fit-<scenario file name>/)."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Local worker processes (0: all cores)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Processes that run replications, this one included (0: one per core)."),
     period: str = PERIOD,
     strict: bool = STRICT,
     root: Optional[Path] = ROOT,
