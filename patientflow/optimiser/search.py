@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 
 from ..moments import STATS
-from .guide import MATTERS, guided_moves, name_what_binds, nothing_varied_helps, pressures, what_matters
+from .guide import guided_moves, name_what_binds, nothing_varied_helps, what_matters
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
 from .constraints import Constraint, constraints_of, journey_row, judge, meets, paired_behind, shortfall
@@ -46,6 +46,7 @@ from .evaluator import Evaluator, Point
 from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
 from .space import SearchSpace
+from .trim import trim
 
 __all__ = ["OptimiseError", "Search", "optimise"]  # OptimiseError: what optimise() raises on bad settings
 PAIRED = 2  # replications a cut or a swap gets first, judged paired with the candidate it comes from
@@ -91,13 +92,14 @@ class Search:
         return self.move(y, j, +1) if y is not None else None
 
     def decide(self, points: list[Point], phase: str, settle: bool = False,
-               parent: Point | None = None) -> dict[Point, str]:
+               parent: Point | None = None, cap: int | None = None) -> dict[Point, str]:
         """Screen candidates against the constraints: a few replications each, more only for
         those still in doubt; "meets", "misses" or "not shown" (in doubt at the cap). With
         ``settle``, a candidate gets more until every constraint is decided, not just one missed.
         With a ``parent`` (a candidate that meets them, on more replications), each first gets
         :data:`PAIRED` replications, and one predicted from them to fall behind a target
-        (:func:`.constraints.paired_behind`) misses without more."""
+        (:func:`.constraints.paired_behind`) misses without more. ``cap``: the replications a
+        candidate gets at most (default: the settings' ``max_replications``)."""
         s = self.settings
         out: dict[Point, str] = {}
         for x in points:
@@ -105,18 +107,18 @@ class Search:
         pending = list(points)
         if parent is not None and not settle:
             pending = [x for x in pending if not self._paired_misses(x, parent, out)]
-        n = s.first_replications
+        n, cap = s.first_replications, min(cap or s.max_replications, s.max_replications)
         while pending:
             self.ev.ensure({x: list(range(n)) for x in pending})
             still = []
             for x in pending:
-                verdict = self._screen(x, n, settle)
+                verdict = self._screen(x, n, settle, cap)
                 if verdict is None:
                     still.append(x)
                 else:
                     out[x] = verdict
             pending = still
-            n = min(n + s.step, s.max_replications)
+            n = min(n + s.step, cap)
         for x, verdict in out.items():
             ev = self.ev.evaluations[x]
             ev.verdict = verdict
@@ -137,7 +139,7 @@ class Search:
             self.ev.evaluations[x].note = f"predicted from {PAIRED} replications paired with its parent to miss: {'; '.join(behind)}"
         return bool(behind)
 
-    def _screen(self, x: Point, n: int, settle: bool) -> str | None:
+    def _screen(self, x: Point, n: int, settle: bool, cap: int) -> str | None:
         """Candidate ``x`` on its first ``n`` replications: "meets", "misses", "not shown", or
         None while it is worth more replications."""
         s = self.settings
@@ -147,7 +149,7 @@ class Search:
         # a candidate whose estimate is behind a target is not pursued: more replications
         # could show it meets that target only by a hair, if at all
         behind = not settle and any(v["behind"] for v in verdicts)
-        if "open" in kinds and n < s.max_replications and (settle or "missed" not in kinds) and not behind:
+        if "open" in kinds and n < cap and (settle or "missed" not in kinds) and not behind:
             return None
         return "misses" if "missed" in kinds or behind else "meets" if kinds <= {"met"} else "not shown"
 
@@ -178,7 +180,7 @@ class Search:
         if not [c for c in self.active if c in wanted]:
             self.stopped = "no constraint can be met even with the most generous rosters"
             return origin
-        return self._trim(self._repair(origin))
+        return trim(self, self._repair(origin))
 
     def _drop_unattainable(self, wanted: set[Constraint]) -> None:
         """Run the most generous corner; the constraints (and other targets) not met even there
@@ -290,79 +292,6 @@ class Search:
         ev = self.ev.evaluations[top]
         self.most_generous = judge(ev.array(), self.active, self.settings.confidence)
         return [v for v in self.most_generous if v["verdict"] != "met"]
-
-    def _trim(self, x: Point) -> Point:
-        """Remove staff while every constraint still holds; then try moving a unit to a cheaper
-        shift of the same resource; repeat until neither helps."""
-        while True:
-            x = self._remove(x)
-            if not self.can_evaluate():
-                return x
-            swapped = self._swap(x)
-            if swapped is None:
-                return x
-            x = swapped
-            self.path.append(x)
-
-    def _remove(self, x: Point) -> Point:
-        """Remove staff while every constraint still holds, testing cuts in groups. The levels
-        are ordered by how little of the constraints' time waits for them (:func:`.guide.pressures`),
-        dearest first among equals; a run of them is cut at once, all kept when the candidate
-        still meets every constraint (the next run twice as long), halved when it does not.
-        A level whose own cut failed is not tried again: with fewer staff elsewhere it could
-        only fail again. Rounds repeat, re-ordered, while a round keeps a cut."""
-        retired: set[int] = set()
-        while self.can_evaluate():
-            order = self._cuts(x, retired)
-            k, kept = max(1, sum(p < MATTERS for _i, p in order)), False
-            while order and self.can_evaluate():
-                run = [i for i, _p in order[:k]]
-                y = x
-                for i in run:
-                    y = self.move(y, i, -1) or y
-                if self.decide([y], "remove", parent=x)[y] == "meets":
-                    x, kept, order, k = y, True, order[k:], 2 * k
-                    self.path.append(x)
-                elif k == 1:
-                    retired.add(run[0])
-                    order = order[1:]
-                else:
-                    k = (k + 1) // 2
-            if not kept:
-                break
-        return x
-
-    def _cuts(self, x: Point, retired: set[int]) -> list[tuple[int, float]]:
-        """The levels that may lose a unit at ``x`` with their pressure, the least pressed
-        (then the dearest) first."""
-        pressure = pressures(self, x)
-        cuts = [(i, pressure[i]) for i in range(len(self.space)) if i not in retired and self.move(x, i, -1) is not None]
-        return sorted(cuts, key=lambda c: (c[1], -self.space.dims[c[0]].unit_cost))
-
-    def _swap(self, x: Point) -> Point | None:
-        """The cheapest move of one unit to a cheaper shift of the same resource that still
-        meets every constraint (e.g. a 12-hour shift's nurse to an 8-hour shift), tried only
-        where the constraints' time waits at least as much in the cheaper shift's hours
-        (:func:`.guide.pressures`): a unit moved away from the hours the constraints wait in
-        would rarely keep them met, and each try costs replications."""
-        space = self.space
-        pressure = pressures(self, x)
-        moves = []
-        for i, di in enumerate(space.dims):
-            for j, dj in enumerate(space.dims):
-                if (i == j or di.resource != dj.resource or dj.unit_cost >= di.unit_cost
-                        or pressure[j] < pressure[i]):
-                    continue
-                y = self.pair(x, i, j)
-                if y is not None and y not in self.ev.evaluations:
-                    moves.append(y)
-        for y in sorted(moves, key=space.cost):
-            if not self.can_evaluate():
-                return None
-            if self.decide([y], "swap", parent=x)[y] == "meets":
-                return y
-        return None
-
 
 def optimise(scenario, *, vary=None, constraints=None, budget: float | None = None, confidence: float | None = None,
              max_evaluations: int | None = None, seed: int | None = None, keep_met: bool | None = None, jobs: int = 1,
