@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED = {
@@ -28,6 +30,7 @@ NEED_BASELINE = {"baseline_year_seconds", "baseline_year_patients_per_second", "
                  "optimise_baseline_seconds"}
 
 
+@pytest.mark.slow  # the whole benchmark script, every part (about a minute)
 def test_quick_benchmark_prints_every_figure_as_json():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
