@@ -135,28 +135,21 @@ def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence
     return out
 
 
-def paired_behind(candidate: np.ndarray, parent: np.ndarray, constraints: list[Constraint], confidence: float,
-                  confirm: int) -> list[str]:
-    """The constraints a candidate is predicted to fall behind, from its first replications
-    paired with the same replications of a ``parent`` that has more: the parent's mean moved by
-    the mean paired change (common random numbers make that change far steadier than the
-    candidate's own mean), against the target moved by the confirmation's half-width, as
-    :func:`judge` moves it for the search. ``candidate`` has the replications 0..k-1 of the
-    parent's (replications, rows, STATS) array ``parent``."""
-    alpha = (1 - confidence) / max(len(constraints), 1)
-    k = candidate.shape[0]
-    out = []
-    for c in constraints:
-        col = STATS.index(c.column)
-        mine, theirs = candidate[:, c.row, col], parent[:, c.row, col]
-        change = mine - theirs[:k]
-        if np.isnan(change).all() or np.count_nonzero(~np.isnan(theirs)) < 2:
-            continue
-        predicted = float(np.nanmean(theirs) + np.nanmean(change))
-        margin = confirmation_margin(theirs, alpha, confirm)
-        if (predicted < c.target + margin) if c.higher_is_better else (predicted > c.target - margin):
-            out.append(c.label)
-    return out
+def paired(candidate: np.ndarray, parent: np.ndarray, parent_first: np.ndarray) -> np.ndarray:
+    """A candidate's replications as predicted from its first few paired with a ``parent``'s:
+    the parent's (replications, rows, STATS) array ``parent`` moved by the mean paired change,
+    ``candidate`` minus ``parent_first`` (the parent's values on the candidate's replications).
+    Common random numbers make that change far steadier than the candidate's own mean."""
+    difference = candidate - parent_first
+    counted = np.sum(~np.isnan(difference), axis=0)
+    change = np.where(counted > 0, np.nansum(difference, axis=0) / np.maximum(counted, 1), np.nan)
+    return parent + np.where(np.isnan(change), 0.0, change)
+
+
+def paired_behind(predicted: np.ndarray, constraints: list[Constraint], confidence: float, confirm: int) -> list[str]:
+    """The constraints a candidate predicted by :func:`paired` is behind: its mean against the
+    target moved by the confirmation's half-width, as :func:`judge` has the search ask."""
+    return [v["constraint"] for v in judge(predicted, constraints, confidence, confirm=confirm) if v["behind"]]
 
 
 def shortfall(per_replication: np.ndarray, constraints: list[Constraint], confidence: float | None = None,

@@ -86,8 +86,7 @@ def unmet(self, x) -> list:
     """The active constraints ``x`` does not yet meet as the search asks, on its first
     replications (bounds clear of the targets by the confirmation's half-width)."""
     s = self.settings
-    verdicts = judge(self.ev.evaluations[x].array(range(s.first_replications)), self.active, s.confidence,
-                     confirm=s.confirm_replications)
+    verdicts = judge(self.estimate(x), self.active, s.confidence, confirm=s.confirm_replications)
     return [c for c, v in zip(self.active, verdicts) if v["verdict"] != "met"]
 
 

@@ -41,7 +41,7 @@ from ..moments import STATS
 from .guide import guided_moves, name_what_binds, nothing_varied_helps, what_matters
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
-from .constraints import Constraint, constraints_of, journey_row, judge, meets, paired_behind, shortfall
+from .constraints import Constraint, constraints_of, journey_row, judge, meets, paired, paired_behind, shortfall
 from .evaluator import Evaluator, Point
 from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
@@ -70,6 +70,7 @@ class Search:
         self.stopped = ""  # why the search stopped early, if it did
         self.hopeless = False  # stopped at the most generous corner: what binds is not varied
         self.journey_row = journey_row(scenario.model)
+        self.predicted: dict[Point, np.ndarray] = {}  # candidates judged on paired replications (estimate)
 
     # -- evaluating ------------------------------------------------------------------------
     def can_evaluate(self) -> bool:
@@ -129,15 +130,27 @@ class Search:
 
     def _paired_misses(self, x: Point, parent: Point, out: dict[Point, str]) -> bool:
         """Whether ``x``, on its first replications paired with ``parent``'s, is predicted to
-        fall behind a target (then ``out[x]`` says it misses)."""
+        fall behind a target (then ``out[x]`` says it misses, and the prediction stands for its
+        first stage: :meth:`first_stage`)."""
         s = self.settings
         self.ev.ensure({x: list(range(PAIRED))})
-        behind = paired_behind(self.ev.evaluations[x].array(range(PAIRED)), self.ev.evaluations[parent].array(),
-                               self.active, s.confidence, s.confirm_replications)
+        ev, base = self.ev.evaluations, self.estimate(parent, first_only=False)
+        predicted = paired(ev[x].array(range(PAIRED)), base, ev[parent].array(range(PAIRED)))
+        behind = paired_behind(predicted, self.active, s.confidence, s.confirm_replications)
         if behind:
             out[x] = "misses"
-            self.ev.evaluations[x].note = f"predicted from {PAIRED} replications paired with its parent to miss: {'; '.join(behind)}"
+            self.predicted[x] = predicted
+            ev[x].note = f"predicted from {PAIRED} replications paired with its parent to miss: {'; '.join(behind)}"
         return bool(behind)
+
+    def estimate(self, x: Point, first_only: bool = True) -> np.ndarray:
+        """What ``x`` is judged on: its first stage's replications (with ``first_only``, else
+        all it has), or, while it has fewer, its prediction from the replications paired with
+        its parent's (:meth:`_paired_misses`)."""
+        ev, n = self.ev.evaluations[x], self.settings.first_replications
+        if all(r in ev.stats for r in range(n)):
+            return ev.array(range(n)) if first_only else ev.array()
+        return self.predicted[x]
 
     def _screen(self, x: Point, n: int, settle: bool, cap: int) -> str | None:
         """Candidate ``x`` on its first ``n`` replications: "meets", "misses", "not shown", or
@@ -251,13 +264,13 @@ class Search:
             y = self.move(y, i, +1) or y
         if y == x or y in self.ev.evaluations or not self.can_evaluate():
             return None
-        verdict = self.decide([y], "add")[y]
+        verdict = self.decide([y], "add", parent=x)[y]
         return (y, verdict) if verdict == "meets" or self._short(y) < self._short(x) else None
 
     def _short(self, x: Point) -> float:
         """How far ``x`` is, on its first replications, from what :meth:`decide` calls "meets"."""
         s = self.settings
-        return shortfall(self.ev.evaluations[x].array(range(s.first_replications)), self.active,
+        return shortfall(self.estimate(x), self.active,
                          s.confidence, s.confirm_replications)
 
     def _gains(self, x: Point) -> list[tuple[float, int]]:
