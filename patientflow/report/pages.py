@@ -19,6 +19,7 @@ from ..moments.verdict import row_verdict
 from ..units import SHARE, duration_text, group_label, interval_text, row_label
 from ..clock import DAY
 from .frame import cell_text, figure_html, page_start
+from .palette import STATUS_COLOUR
 
 __all__ = ["group_label", "stage_figure", "planner_figures", "headline", "render"]
 
@@ -48,8 +49,6 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
     outcome's share) and means in minutes, each with its 95 % CI and the target marked."""
     from plotly.subplots import make_subplots
 
-    from .figures import STATUS_COLOUR
-
     panels = stage_panels(rows)
     fig = make_subplots(rows=len(panels), cols=1, vertical_spacing=0.12,
                         row_heights=[max(len(p), 1) for _, p in panels])
@@ -75,7 +74,7 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
                             name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
         fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes",
                          range=[0, 109] if unit == "share" else None, row=k, col=1)
-        fig.update_yaxes(automargin=True, autorange="reversed", row=k, col=1)
+        fig.update_yaxes(automargin=True, autorange="reversed", ticklabelstandoff=6, row=k, col=1)
     n = sum(len(p) for _, p in panels)
     fig.update_layout(title=html.escape(stage_title), height=150 + 38 * n + 50 * (len(panels) - 1),
                       margin={"l": 10, "r": 40, "t": 40, "b": 10}, template="plotly_white",
@@ -204,7 +203,7 @@ def _sections(results, wording: Wording) -> dict[str, str]:
     if results.measured_days >= 7 and has_patients:
         day_figs.append(figures.through_the_week(results))
     day_figs.append(figures.staffing(results))
-    path_figs = [figures.pathway(results, f"The pathway {wording.pathway} (link width: patients)"),
+    path_figs = [figures.pathway(results, f"The pathway {wording.pathway}: steps by stage, arcs as wide as the patients who took them"),
                  figures.journey(results)] if has_patients else []
 
     def block(figs) -> str:
