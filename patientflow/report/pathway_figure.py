@@ -31,11 +31,12 @@ def is_plumbing(step) -> bool:
 
 def step_stages(model, patients, flows: dict[tuple[int, int], int], kept: list) -> dict[int, str]:
     """The stage of each kept step: that of the duration moment most of the step's patients are
-    inside when they reach it (the moment begun last before it, the earliest stage on a tie);
-    a step inside none takes the stage of the step most of its patients come from."""
+    inside when they reach it (the one that ends soonest after, the earliest stage on a tie), the
+    moments of the journey's own stage apart (they span it all); a step inside none takes the stage
+    of the step most of its patients come from."""
     rank = {s: k for k, (s, _title) in enumerate(model.stages)}
     moments = [(m, moment_patients(model, m, patients, done=False)) for m in model.moments
-               if m.kind == "duration" and m.stage in rank]
+               if m.kind == "duration" and m.stage in rank and m.stage != model.journey_stage]
     times = {e: patients[model.events[e]].to_numpy(dtype=float) for m, _ in moments for e in (m.start_event, m.end_event)}
     found: dict[int, str] = {}
     for k, s in enumerate(kept):
@@ -43,9 +44,9 @@ def step_stages(model, patients, flows: dict[tuple[int, int], int], kept: list) 
         best = None
         for m, mine in moments:
             began, ended = times[m.start_event], times[m.end_event]
-            inside = mine & (began <= reached) & ~(ended <= reached)  # not ended yet (or never)
+            inside = mine & (began <= reached) & ((reached < ended) | (began == reached) & (reached == ended))
             if np.count_nonzero(inside) * 2 > np.count_nonzero(mine & ~np.isnan(reached)) > 0:
-                key = (float(np.median(reached[inside] - began[inside])), rank[m.stage])
+                key = (float(np.median(ended[inside] - reached[inside])), rank[m.stage])
                 best = min(best or (key, m.stage), (key, m.stage))
         if best is not None:
             found[k] = best[1]
@@ -202,11 +203,13 @@ def journey(results, patient: int | None = None, replication: int | None = None)
     who = row["id"] if "id" in row.index else int(row["patient"])
     detail = f"{where}; {_name(str(row['stream']))}; {attrs}; outcome {_name(str(row['outcome']))}"
     lines = "<br>".join(html.escape(t) for t in textwrap.wrap(detail, 95))
-    fig.update_layout(title={"text": html.escape(f"A patient's journey: patient {who}", quote=False)
-                             + f"<br><span style='font-size:12px'>{lines}</span>", "x": 0.01, "xanchor": "left"},
+    fig.add_annotation(text=lines, x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom", yshift=8,
+                       showarrow=False, align="left", font={"size": 12})
+    fig.update_layout(title={"text": html.escape(f"A patient's journey: patient {who}", quote=False), "x": 0.01,
+                             "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}},
                       xaxis_title=f"{unit} since first contact", template="plotly_white", barmode="overlay",
                       yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels,
                              "automargin": True},
                       height=190 + 26 * len(labels) + 14 * lines.count("<br>"),
-                      margin={"l": 10, "r": 10, "t": 90 + 14 * lines.count("<br>"), "b": 10})
+                      margin={"l": 10, "r": 10, "t": 70 + 16 * lines.count("<br>"), "b": 10})
     return fig
