@@ -131,7 +131,7 @@ def pathway(results, title: str = "The pathway as simulated"):
     rows = _rows(results, kept, step_stages(model, patients, flows, kept))
     y = {(r[0], r[3]): -k for k, r in enumerate(rows)}
     node_y = [y[("step", k)] for k in range(len(kept))] + [y.get(("outcome", o), 0) for o in outcome_node]
-    names = [_name(s.name) for s in kept] + [_name(o) for o in [*model.outcomes, "inside"]]
+    names = [_name(s.name) for s in kept] + [_name(o) for o in model.outcomes] + ["still inside"]
     fig = go.Figure()
     for k, r in enumerate(rows):  # the stages' bands first, under the arcs
         if r[0] == "stage":
