@@ -262,7 +262,7 @@ def main(paths: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.browser.launch(executable_path="/usr/bin/browser", args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = browser.new_page()
         errors: list[str] = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
