@@ -15,6 +15,8 @@ import numpy as np
 from .frame import page_start
 from .palette import BLUE, GREY, MET, MISSED, colour as series_colour
 from ..clock import DAY
+from ..experiment.comparison_text import STATISTIC_WORDS
+from ..units import group_label, row_label
 
 
 def _figure(fig, first: bool) -> str:
@@ -35,7 +37,7 @@ def standardised_figure(cf):
     spread = (table["prediction_high"] - table["simulated"]) / stats.t.ppf(0.975, max(r - 1, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(spread > 1e-12, (table["actual"] - table["simulated"]) / spread, 0.0)
-    labels = [html.escape(f"{t.title}{'' if t.group == 'all' else ' (' + t.group + ')'} · {t.statistic}") for t in table.itertuples()]
+    labels = [html.escape(row_label(t.title, t.group, STATISTIC_WORDS.get(t.statistic, t.statistic))) for t in table.itertuples()]
     fig = go.Figure()
     fig.add_vrect(x0=-band, x1=band, fillcolor="#e8f5e9", line_width=0, layer="below")
     fig.add_scatter(x=z, y=labels, mode="markers", marker={"size": 10, "color": [MET if a else MISSED for a in table["agrees"]]},
@@ -72,7 +74,7 @@ def distribution_figure(cf, moment):
         if not a.size and not s.size:
             continue
         colour = series_colour(k)
-        name = "" if group == "all" else f"{group.replace('=', ' ')}: "
+        name = "" if group == "all" else f"{group_label(group)}: "
         d = f" (KS {stats.ks_2samp(a, s).statistic:.3f})" if a.size and s.size else ""
         if a.size:
             x, y = _quantiles(a)
@@ -92,7 +94,7 @@ def shares_figure(cf):
     import plotly.graph_objects as go
 
     rows = cf.table[cf.table["statistic"] == "share"]
-    labels = [html.escape(t.title + ("" if t.group == "all" else f" ({t.group})")) for t in rows.itertuples()]
+    labels = [html.escape(row_label(t.title, t.group)) for t in rows.itertuples()]
     fig = go.Figure()
     fig.add_bar(y=labels, x=100 * rows["actual"], orientation="h", name="log (95 % CI over periods)", marker_color=BLUE,
                 error_x={"type": "data", "symmetric": False, "array": 100 * (rows["actual_ci_high"] - rows["actual"]).fillna(0),
