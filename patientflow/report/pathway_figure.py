@@ -103,7 +103,7 @@ def _rows(results, kept: list, stages: dict[int, str]):
         if not np.count_nonzero(outcome == o):
             continue
         if o == "inside":
-            rows.append(("outcome", "<b>still inside</b> when the period ended", "", o))
+            rows.append(("outcome", "<b>still inside</b> at the end", "", o))
             continue
         value = np.count_nonzero((outcome == o) & (left >= model.warm_up)) / max(days, 1e-9)
         rows.append(("outcome", f"<b>{html.escape(_name(o))}</b> — {value:,.1f} a day", f"{value:.6g}", o))
