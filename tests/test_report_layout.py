@@ -228,7 +228,8 @@ COLOURS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd 
     .filter(t => ['scatter', 'bar'].includes(t.type || 'scatter') && t.visible !== false
                  && !(t.marker && t.marker.opacity === 0))
     .map(t => ({figure: (gd._fullLayout.title.text || '').slice(0, 60), trace: t.name || '',
-                colours: [].concat(t.marker && t.marker.color || [], t.line && t.line.color || [])
+                colours: [].concat(t.marker && t.marker.color || [], t.line && t.line.color || [],
+                                  t.textfont && t.textfont.color || [])
                            .filter(c => typeof c === 'string')})))"""
 
 

@@ -51,11 +51,15 @@ def front_door(tmp_path_factory):
 
 
 def bars(figure):
-    """(label, value, text) of every bar of a figure, panel after panel."""
+    """(label, value, text) of every bar of a figure, panel after panel: the value the bar draws and
+    the text written beside it, in the column of values right of its panel."""
     out = []
-    for trace in figure.data:
-        if trace.type == "bar":
-            out += list(zip(trace.y, np.asarray(trace.x, dtype=float), trace.text))
+    drawn = [t for t in figure.data if t.type == "bar"]
+    written = [t for t in figure.data if t.type == "scatter" and t.name == "values"]
+    assert len(drawn) == len(written)
+    for bar, column in zip(drawn, written):
+        assert list(bar.y) == list(column.y)
+        out += list(zip(bar.y, np.asarray(bar.x, dtype=float), column.text))
     return out
 
 

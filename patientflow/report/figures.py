@@ -136,7 +136,7 @@ def weakest(results, top: int = 12):
 
     items = misses(results.summary())[:top]
     labels = [_esc(row_label(m.title, m.group)) + (" ◆" if m.critical else "")
-              + "<br><span style='font-size:10px;color:#555'>" + _esc(f"{m.verdict}: " + "; ".join(t for t, _ in m.tiers))
+              + "<br><span style='font-size:11px;color:#455a64'>" + _esc(f"{m.verdict}: " + "; ".join(t for t, _ in m.tiers))
               + "</span>" for m in items]
     values = [m.excess if m.excess == m.excess else 0.0 for m in items]
     highs = [max(m.excess_high - m.excess, 0) if m.excess_high == m.excess_high else 0 for m in items]

@@ -19,7 +19,7 @@ from ..moments.verdict import row_verdict
 from ..units import SHARE, duration_text, group_label, interval_text, row_label
 from ..clock import DAY
 from .frame import cell_text, figure_html, page_start
-from .palette import STATUS_COLOUR
+from .palette import INK, STATUS_COLOUR
 
 __all__ = ["group_label", "stage_figure", "planner_figures", "headline", "render"]
 
@@ -65,19 +65,23 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
             colours.append(STATUS_COLOUR[row_verdict(r)])
             texts.append(f"{value:,.1f}{suffix}" if value == value else "–")
             symbols.append("triangle-left" if r["tier_kind"] in ("at_most", "mean") else "triangle-right")
-        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto", textangle=0,
-                    insidetextanchor="start", insidetextfont={"color": "white"}, cliponaxis=False, error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows,
-                                               "color": "#37474f"},
+        end = 109.0 if unit == "share" else 1.1 * max([v + h for v, h in zip(values, highs) if v == v]
+                                                     + [t for t in targets if t is not None] + [1.0])
+        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="none",
+                    error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows, "color": INK},
                     name="estimate (95 % CI)", showlegend=legend and k == 1, row=k, col=1)
         if any(t is not None for t in targets):
             fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": symbols, "size": 13, "color": "black"},
                             name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
-        fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes",
-                         range=[0, 109] if unit == "share" else None, row=k, col=1)
+        # the values in a column right of the panel, where no bar, interval or target can cover them
+        fig.add_scatter(y=labels, x=[end] * len(labels), mode="text", text=texts, textposition="middle right",
+                        textfont={"size": 12, "color": INK}, cliponaxis=False, showlegend=False, hoverinfo="skip",
+                        name="values", row=k, col=1)
+        fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes", range=[0, end], row=k, col=1)
         fig.update_yaxes(automargin=True, autorange="reversed", ticklabelstandoff=6, row=k, col=1)
     n = sum(len(p) for _, p in panels)
     fig.update_layout(title=html.escape(stage_title), height=150 + 38 * n + 50 * (len(panels) - 1),
-                      margin={"l": 10, "r": 40, "t": 40, "b": 10}, template="plotly_white",
+                      margin={"l": 10, "r": 90, "t": 40, "b": 10}, template="plotly_white",
                       legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig
 
