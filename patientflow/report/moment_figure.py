@@ -96,7 +96,8 @@ def duration_moment(results, m, rows):
         fig.update_xaxes(range=[-0.6 * b.width, b.width * len(b.counts)], row=k, col=1)  # "0" clear of "0 %"
         fig.update_yaxes(range=[0, top], ticksuffix=" %", row=k, col=1)
         longest = max(longest, b.open_above)
-    fig.update_xaxes(title_text=f"{unit} (each panel's last bar holds every longer wait)", row=max(len(groups), 1), col=1)
+    fig.update_xaxes(title_text=f"{unit} waited (bars: % of the panel's waits; the last bar holds every longer wait)",
+                     row=max(len(groups), 1), col=1)
     fig.update_layout(height=150 + 170 * max(len(groups), 1), bargap=0,
                       legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})
     return fig
