@@ -54,12 +54,10 @@ def bars(figure):
     """(label, value, text) of every bar of a figure, panel after panel: the value the bar draws and
     the text written beside it, in the column of values right of its panel."""
     out = []
-    drawn = [t for t in figure.data if t.type == "bar"]
-    written = [t for t in figure.data if t.type == "scatter" and t.name == "values"]
-    assert len(drawn) == len(written)
-    for bar, column in zip(drawn, written):
-        assert list(bar.y) == list(column.y)
-        out += list(zip(bar.y, np.asarray(bar.x, dtype=float), column.text))
+    for bar in (t for t in figure.data if t.type == "bar"):
+        written = {a.y: a.text for a in figure.layout.annotations if a.name == "value" and a.yref == (bar.yaxis or "y")}
+        assert list(written) == list(bar.y)
+        out += [(y, x, written[y]) for y, x in zip(bar.y, np.asarray(bar.x, dtype=float))]
     return out
 
 

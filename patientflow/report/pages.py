@@ -73,10 +73,10 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
         if any(t is not None for t in targets):
             fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": symbols, "size": 13, "color": "black"},
                             name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
-        # the values in a column right of the panel, where no bar, interval or target can cover them
-        fig.add_scatter(y=labels, x=[end] * len(labels), mode="text", text=texts, textposition="middle right",
-                        textfont={"size": 12, "color": INK}, cliponaxis=False, showlegend=False, hoverinfo="skip",
-                        name="values", row=k, col=1)
+        axes = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+        for label, text in zip(labels, texts):  # right of the panel, where no bar, interval or target covers it
+            fig.add_annotation(x=1, xref=f"{axes[0]} domain", y=label, yref=axes[1], text=text, xanchor="left",
+                               xshift=8, showarrow=False, font={"size": 12, "color": INK}, name="value")
         fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes", range=[0, end], row=k, col=1)
         fig.update_yaxes(automargin=True, autorange="reversed", ticklabelstandoff=6, row=k, col=1)
     n = sum(len(p) for _, p in panels)
