@@ -87,17 +87,16 @@ def duration_moment(results, m, rows):
                     customdata=np.column_stack([x - b.width / 2, x + b.width / 2, b.counts]),
                     hovertemplate="%{customdata[0]:g} to %{customdata[1]:g} " + unit
                                   + ": %{y:.1f} % (%{customdata[2]} patients)<extra></extra>")
-        top = max(float(b.percent.max()), 1.0) * 1.08
+        top = min(max(float(b.percent.max()), 1.0) * 1.08, 100.0)
         for d, (_, r) in enumerate(mine.iterrows()):
             where = f"{group_label(group)}: " if group != "all" else "target "
             fig.add_scatter(x=[r["target"] * scale] * 2, y=[0, top], mode="lines", row=k, col=1,
                             line={"color": INK, "width": 1.5, "dash": DASHES[(d + 1) % len(DASHES)]},
                             name=html.escape(f"{where}{r['tier']}"), legendgroup=group, hoverinfo="name")
         fig.update_xaxes(range=[-0.6 * b.width, b.width * len(b.counts)], row=k, col=1)  # "0" clear of "0 %"
-        fig.update_yaxes(range=[0, top], ticksuffix=" %", row=k, col=1)
+        fig.update_yaxes(range=[0, top], ticksuffix=" %", title_text="% of waits", title_font={"size": 11}, row=k, col=1)
         longest = max(longest, b.open_above)
-    fig.update_xaxes(title_text=f"{unit} waited (bars: % of the panel's waits; the last bar holds every longer wait)",
-                     row=max(len(groups), 1), col=1)
+    fig.update_xaxes(title_text=f"{unit} waited (the last bar holds every longer wait)", row=max(len(groups), 1), col=1)
     fig.update_layout(height=150 + 170 * max(len(groups), 1), bargap=0,
                       legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"})
     return fig
