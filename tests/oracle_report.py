@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from oracle import INSIDE, mean_and_interval
+from oracle import INSIDE, for_filter, mean_and_interval
 
 WEAKEST_BARS = 12
 NOT_MET = ("missed", "close")
@@ -224,3 +224,49 @@ def weakest(summary: pd.DataFrame) -> list[Weak]:
         out.append(Weak(moment, group, titled(first["title"], group), bool(first["critical"]),
                         max(float(costliest), 0.0) if costliest == costliest else 0.0))
     return sorted(out, key=lambda w: w.rank)
+
+
+# --- a moment's histogram: its waits counted in bars --------------------------------------------
+
+def finished_waits(patients: pd.DataFrame, spec: dict, moment: str, value: str | None = None) -> np.ndarray:
+    """A duration moment's finished waits as the summary counts them: from-event after the warm-up,
+    the moment's ``for:``, the group's attribute value, and the to-event reached."""
+    m = spec["moments"][moment]
+    start, stop = patients[m["from_"]], patients[m["to"]]
+    keep = start.notna() & (start >= spec["run"]["warm_up"]) & for_filter(patients, m.get("for_")) & stop.notna()
+    if value is not None:
+        keep &= patients[m["by"]].astype(str) == value
+    return (stop - start)[keep].to_numpy(dtype=float)
+
+
+def counted_in_bars(waits: np.ndarray, width: float, bars: int) -> list[int]:
+    """Waits counted one by one in ``bars`` bars of ``width`` from 0, the last holding every longer wait."""
+    counts = [0] * bars
+    for wait in waits:
+        counts[min(int(wait // width), bars - 1)] += 1
+    return counts
+
+
+# --- the pathway: each step the planner names, patients a day and the number waiting ------------
+
+MARKS_ONLY = ("use", "hold", "release", "after", "takes", "gives_up_after", "wait_until")
+
+
+def named_steps(spec: dict) -> list[str]:
+    """The steps that do something (use or hold a resource, take time, lose patience, wait for a time
+    of day, release): the others only mark, assign or route, and the diagram folds them in."""
+    return [name for steps in spec["pathways"].values() for step in steps for name, s in step.items()
+            if any(s.get(key) for key in MARKS_ONLY)]
+
+
+def step_per_day_and_waiting(patients: pd.DataFrame, spec: dict, step: str, days: float) -> tuple[float, float]:
+    """Patients a day queueing for ``step`` after the warm-up, and the mean number waiting for it:
+    each such patient's wait until served (or until leaving), summed over the minutes measured."""
+    queued, start = patients[f"{step}.queued"], patients[f"{step}.start"]
+    counted = queued.notna() & (queued >= spec["run"]["warm_up"])
+    total = 0.0
+    for q, s, left in zip(queued[counted], start[counted], patients.loc[counted, "left"]):
+        until = s if s == s else left
+        if until == until:
+            total += until - q
+    return int(counted.sum()) / days, total / (days * 1440)

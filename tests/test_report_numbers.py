@@ -4,12 +4,15 @@ everywhere. Each test pins a defect a new user found on a page."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from helpers import scenario
+from helpers import CALLS, scenario
+from oracle_report import counted_in_bars, finished_waits, named_steps, step_per_day_and_waiting
 import patientflow as pf
 from patientflow.report.figures import STATUS_COLOUR, weakest
 from patientflow.moments.ranking import misses
@@ -48,11 +51,13 @@ def front_door(tmp_path_factory):
 
 
 def bars(figure):
-    """(label, value, text) of every bar of a figure, panel after panel."""
+    """(label, value, text) of every bar of a figure, panel after panel: the value the bar draws and
+    the text written beside it, in the column of values right of its panel."""
     out = []
-    for trace in figure.data:
-        if trace.type == "bar":
-            out += list(zip(trace.y, np.asarray(trace.x, dtype=float), trace.text))
+    for bar in (t for t in figure.data if t.type == "bar"):
+        written = {a.y: a.text for a in figure.layout.annotations if a.name == "value" and a.yref == (bar.yaxis or "y")}
+        assert list(written) == list(bar.y)
+        out += [(y, x, written[y]) for y, x in zip(bar.y, np.asarray(bar.x, dtype=float))]
     return out
 
 
@@ -198,21 +203,74 @@ pathways:
 
 
 def test_the_pathway_figure_counts_each_patient_once_along_each_link(tmp_path):
-    """The flow diagram's link widths, counted again patient by patient from the patients
-    table: each step queued for, in order, to the next, and the last to the patient's outcome."""
+    """The flow diagram's links, counted again patient by patient from the patients table: each
+    step that does something queued for, in order, to the next, and the last to the patient's
+    outcome; the branch that only routes is folded in."""
     res = pf.simulate(scenario(tmp_path, BRANCHING), replications=1, seed=3)
-    fig = res.plot.pathway()
-    sankey = fig.data[0]
-    labels = list(sankey.node.label)
-    shown = {(labels[a], labels[b]): v for a, b, v in zip(sankey.link.source, sankey.link.target, sankey.link.value)}
+    links = next(t for t in res.plot.pathway().data if t.name == "links")
+    shown = {(a, b): v for a, b, v, _share in links.customdata}
     counted: dict[tuple[str, str], int] = {}
-    names = {"triage": "triage [nurse]", "route": "route", "treat": "treat [doctor]"}
     for _, p in res.patients.iterrows():
-        steps = sorted((p[f"{s}.queued"], k, s) for k, s in enumerate(names) if p[f"{s}.queued"] == p[f"{s}.queued"])
-        path = [names[s] for _t, _k, s in steps]
-        ends = {"discharged": "→ discharged", "admitted": "→ admitted"}.get(str(p["outcome"]), "→ still inside")
-        for link in zip(path, path[1:] + [ends]):
+        steps = sorted((p[f"{s}.queued"], k, s) for k, s in enumerate(("triage", "treat")) if p[f"{s}.queued"] == p[f"{s}.queued"])
+        path = [s for _t, _k, s in steps]
+        end = {"discharged": "discharged", "admitted": "admitted"}.get(str(p["outcome"]), "still inside")
+        for link in zip(path, path[1:] + [end]):
             counted[link] = counted.get(link, 0) + 1
     assert shown == counted
-    assert counted[("route", "→ discharged")] > 0 and counted[("route", "treat [doctor]")] > 0
-    assert sum(v for (_a, b), v in counted.items() if b.startswith("→")) == len(res.patients)
+    assert counted[("triage", "discharged")] > 0 and counted[("triage", "treat")] > 0
+    assert sum(v for (_a, b), v in counted.items() if b in ("discharged", "admitted", "still inside")) == len(res.patients)
+
+
+ROW_TEXT = re.compile(r"<b>(?P<step>[^<]+)</b>(?: \((?P<uses>[^)]*)\))? — (?P<per_day>[\d,.]+) a day"
+                      r"(?:, (?P<waiting>[\d,.]+) waiting on average)?$")
+
+
+def _same(shown: str, value: float) -> bool:
+    decimals = len(shown.partition(".")[2])
+    return abs(float(shown.replace(",", "")) - value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def test_the_pathway_shows_each_named_step_with_its_patients_a_day_and_the_number_waiting(tmp_path):
+    """Recomputed from the patients table: patients a day queueing for each step after the warm-up,
+    and the mean number waiting (each wait until served or until the patient left, over the
+    minutes measured); the steps that only mark or route are not shown."""
+    sc = scenario(tmp_path, CALLS)
+    res = pf.simulate(sc, replications=2, seed=7)
+    spec, patients = sc.spec.model_dump(), res.patients_for_figures()
+    days = (spec["run"]["length"] - spec["run"]["warm_up"]) / 1440 * patients["replication"].nunique()
+    texts = [a.text for a in res.plot.pathway().layout.annotations if a.text.startswith("<b>") and " a day" in a.text]
+    rows = {m["step"]: m for m in (ROW_TEXT.match(t) for t in texts) if m}
+    assert set(named_steps(spec)) == {"answer", "consult"} <= set(rows), texts
+    assert "route" not in rows
+    for step in named_steps(spec):
+        per_day, waiting = step_per_day_and_waiting(patients, spec, step, days)
+        assert _same(rows[step]["per_day"], per_day), (step, rows[step]["per_day"], per_day)
+        assert rows[step]["waiting"] is not None and _same(rows[step]["waiting"], waiting), (step, waiting)
+    advised = int(((patients["outcome"].astype(str) == "advised") & (patients["left"] >= spec["run"]["warm_up"])).sum())
+    assert _same(rows["advised"]["per_day"], advised / days)
+
+
+def test_a_moments_histogram_counts_its_own_patients_in_bars_from_zero_one_panel_a_group(tmp_path):
+    """Each group's panel, recomputed from the patients table: bars of one width from 0, the last
+    one open and beginning past the 95th centile of the group's waits and 1.2 times its target's
+    time (by less than a bar), and in each bar the waits counted one by one, as a count and as a
+    percentage of the group's waits; the group's target drawn at its time."""
+    sc = scenario(tmp_path, CALLS)
+    res = pf.simulate(sc, replications=2, seed=7)
+    spec, patients = sc.spec.model_dump(), res.patients_for_figures()
+    fig = res.plot.moment("to_clinician")
+    titles = [a.text for a in fig.layout.annotations]
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert titles == ["urgency 1", "urgency 2"] and len(bars) == 2, "one panel per group, never overlaid"
+    for title, trace in zip(titles, bars):
+        waits = finished_waits(patients, spec, "to_clinician", title.split()[-1])
+        x = np.asarray(trace.x, dtype=float)
+        width = x[1] - x[0]
+        assert np.allclose(x, width * (np.arange(len(x)) + 0.5)), "bars of one width from 0"
+        reach = max(np.quantile(waits, 0.95), 1.2 * 60)
+        assert (len(x) - 2) * width <= reach < (len(x) - 1) * width
+        expected = counted_in_bars(waits, width, len(x))
+        assert [int(c) for c in np.asarray(trace.customdata)[:, 2]] == expected
+        assert np.allclose(np.asarray(trace.y, dtype=float), 100 * np.array(expected) / len(waits))
+        lines = [t for t in fig.data if t.type == "scatter" and t.xaxis == trace.xaxis]
+        assert [list(t.x) for t in lines] == [[60.0, 60.0]] and lines[0].name == f"{title}: 90% within 60min"

@@ -13,9 +13,10 @@ import html
 import numpy as np
 
 from .frame import page_start
+from .palette import BLUE, GREY, MET, MISSED, colour as series_colour
 from ..clock import DAY
-
-COLOURS = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#37474f")
+from ..experiment.comparison_text import STATISTIC_WORDS
+from ..units import group_label, row_label
 
 
 def _figure(fig, first: bool) -> str:
@@ -36,10 +37,10 @@ def standardised_figure(cf):
     spread = (table["prediction_high"] - table["simulated"]) / stats.t.ppf(0.975, max(r - 1, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(spread > 1e-12, (table["actual"] - table["simulated"]) / spread, 0.0)
-    labels = [html.escape(f"{t.title}{'' if t.group == 'all' else ' (' + t.group + ')'} · {t.statistic}") for t in table.itertuples()]
+    labels = [html.escape(row_label(t.title, t.group, STATISTIC_WORDS.get(t.statistic, t.statistic))) for t in table.itertuples()]
     fig = go.Figure()
     fig.add_vrect(x0=-band, x1=band, fillcolor="#e8f5e9", line_width=0, layer="below")
-    fig.add_scatter(x=z, y=labels, mode="markers", marker={"size": 10, "color": ["#2e7d32" if a else "#c62828" for a in table["agrees"]]},
+    fig.add_scatter(x=z, y=labels, mode="markers", marker={"size": 10, "color": [MET if a else MISSED for a in table["agrees"]]},
                     hovertext=[f"log {a:.3g}, simulated {s:.3g} (p {p:.2g})" for a, s, p in
                                zip(table["actual"], table["simulated"], table["p_value"])], name="the log")
     fig.add_vline(x=0, line_color="#333", line_width=1)
@@ -72,8 +73,8 @@ def distribution_figure(cf, moment):
         a, s = actual[group], simulated.get(group, np.empty(0))
         if not a.size and not s.size:
             continue
-        colour = COLOURS[k % len(COLOURS)]
-        name = "" if group == "all" else f"{group.replace('=', ' ')}: "
+        colour = series_colour(k)
+        name = "" if group == "all" else f"{group_label(group)}: "
         d = f" (KS {stats.ks_2samp(a, s).statistic:.3f})" if a.size and s.size else ""
         if a.size:
             x, y = _quantiles(a)
@@ -93,13 +94,13 @@ def shares_figure(cf):
     import plotly.graph_objects as go
 
     rows = cf.table[cf.table["statistic"] == "share"]
-    labels = [html.escape(t.title + ("" if t.group == "all" else f" ({t.group})")) for t in rows.itertuples()]
+    labels = [html.escape(row_label(t.title, t.group)) for t in rows.itertuples()]
     fig = go.Figure()
-    fig.add_bar(y=labels, x=100 * rows["actual"], orientation="h", name="log (95 % CI over periods)", marker_color="#1565c0",
+    fig.add_bar(y=labels, x=100 * rows["actual"], orientation="h", name="log (95 % CI over periods)", marker_color=BLUE,
                 error_x={"type": "data", "symmetric": False, "array": 100 * (rows["actual_ci_high"] - rows["actual"]).fillna(0),
                          "arrayminus": 100 * (rows["actual"] - rows["actual_ci_low"]).fillna(0)})
     fig.add_bar(y=labels, x=100 * rows["simulated"], orientation="h", name="simulated (95 % prediction interval)",
-                marker_color="#90a4ae",
+                marker_color=GREY,
                 error_x={"type": "data", "symmetric": False, "array": 100 * (rows["prediction_high"] - rows["simulated"]).fillna(0),
                          "arrayminus": 100 * (rows["simulated"] - rows["prediction_low"]).fillna(0)})
     fig.update_layout(title="Shares: the log against the simulation", barmode="group", xaxis_title="% of patients",

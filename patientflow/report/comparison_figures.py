@@ -17,9 +17,7 @@ import numpy as np
 
 from ..units import row_label
 
-GREEN, RED, AMBER, GREY, INK = "#2e7d32", "#c62828", "#b26a00", "#90a4ae", "#37474f"
-VERDICT_COLOUR = {"improved": GREEN, "worsened": RED, "changed": "#1565c0", "too few patients": AMBER}
-PALETTE = ["#1565c0", "#6a1b9a", "#00838f", "#ef6c00", "#ad1457", "#558b2f", "#4e342e", "#283593"]
+from .palette import DIFFERENCE_COLOUR as VERDICT_COLOUR, GREY, INK, colour
 
 
 def _esc(text) -> str:
@@ -63,7 +61,7 @@ def cost_outcome_figure(costs):
                                     "array": [100 * r.journey_difference_ci_high - y],
                                     "arrayminus": [y - 100 * r.journey_difference_ci_low]}
         fig.add_scatter(x=[r.cost_difference], y=[y], mode="markers", name=_esc(r.scenario) + (" (baseline)" if first and "baseline" not in r.scenario.lower() else ""),
-                        marker={"size": 13, "color": GREY if first else PALETTE[(k - 1) % len(PALETTE)],
+                        marker={"size": 13, "color": GREY if first else colour(k - 1),
                                 "symbol": "diamond" if first else "circle"},
                         error_y=error, hovertemplate=f"{_esc(r.scenario)}<br>cost %{{x:+,.0f}} a week<br>"
                                                      "journeys %{y:+.1f} points<extra></extra>")
@@ -89,13 +87,13 @@ def hour_figure(hours, scenario: str):
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.3, 0.7])
     for k, resource in enumerate(dict.fromkeys(rows.resource)):
         r = rows[rows.resource == resource]
-        colour = PALETTE[k % len(PALETTE)]
+        tint = colour(k)
         fig.add_bar(x=r.hour, y=r.staff - r.baseline_staff, name=_esc(f"{resource}: staff on duty"),
-                    marker_color=colour, opacity=0.45, row=1, col=1)
+                    marker_color=tint, opacity=0.45, row=1, col=1)
         diff = r.difference.to_numpy(dtype=float)
         fig.add_scatter(x=r.hour, y=diff, mode="lines+markers", name=_esc(f"{resource}: patients waiting"),
-                        line={"color": colour}, marker={"size": 7},
-                        error_y={"type": "data", "symmetric": False, "color": colour, "thickness": 1.2,
+                        line={"color": tint}, marker={"size": 7},
+                        error_y={"type": "data", "symmetric": False, "color": tint, "thickness": 1.2,
                                  "array": np.nan_to_num(r.ci_high.to_numpy(dtype=float) - diff),
                                  "arrayminus": np.nan_to_num(diff - r.ci_low.to_numpy(dtype=float))},
                         row=2, col=1)

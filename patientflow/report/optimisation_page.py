@@ -12,9 +12,8 @@ import html
 
 from .comparison_page import changes_that_count, difference_text, forest_figure
 from .frame import cell_text, figure_html, page_start
+from .palette import BLUE, CANDIDATE_COLOUR as VERDICT_COLOUR, GREY, INK, PURPLE
 
-VERDICT_COLOUR = {"meets": "#2e7d32", "better": "#2e7d32", "misses": "#c62828", "not shown": "#ef6c00",
-                  "not better": "#90a4ae", "": "#607d8b"}
 
 
 def candidates_figure(opt):
@@ -26,17 +25,18 @@ def candidates_figure(opt):
     fig = go.Figure()
     for verdict, rows in frame.groupby("verdict", sort=False):
         fig.add_scatter(x=rows.cost_per_week, y=100 * rows.journey, mode="markers", name=verdict or "screened",
-                        marker={"color": VERDICT_COLOUR.get(verdict, "#607d8b"), "size": 8, "opacity": 0.8},
+                        marker={"color": VERDICT_COLOUR.get(verdict, INK), "size": 8, "opacity": 0.8},
                         hovertext=[html.escape(c) for c in rows.changes])
     path = [frame[frame.changes == opt.space.describe(p)].iloc[0] for p in opt.path]
     if path:
         fig.add_scatter(x=[p.cost_per_week for p in path], y=[100 * p.journey for p in path], mode="lines",
-                        name="search path", line={"color": "#37474f", "width": 1, "dash": "dot"})
+                        name="search path", line={"color": INK, "width": 1, "dash": "dot"})
     for label, point, symbol in (("input", opt.space.origin, "square"), ("optimised", opt.winner, "star")):
         row = frame[frame.changes == opt.space.describe(point)]
         if len(row):
-            fig.add_scatter(x=row.cost_per_week, y=100 * row.journey, mode="markers+text", name=label, text=[label],
-                            textposition="top center", marker={"symbol": symbol, "size": 16, "color": "#1565c0"})
+            fig.add_scatter(x=row.cost_per_week, y=100 * row.journey, mode="markers", name=label,  # named in the legend:
+                            marker={"symbol": symbol, "size": 16, "color": BLUE if label == "input" else PURPLE,
+                                    "line": {"width": 1, "color": "white"}})  # the two may coincide
     fig.update_layout(title="Every candidate evaluated: staff cost against journeys meeting every critical moment",
                       xaxis_title="staff cost per week", yaxis_title="% of journeys (search replications)",
                       template="plotly_white", height=460, margin={"l": 10, "r": 10, "t": 50, "b": 10})
@@ -67,20 +67,21 @@ def path_figure(opt):
     change = frame.cost_change
     for verdict, rows in frame.groupby("verdict", sort=False):
         fig.add_scatter(x=rows.candidate + 1, y=rows.cost_change, mode="markers", name=verdict or "screened",
-                        marker={"color": VERDICT_COLOUR.get(verdict, "#607d8b"), "size": 8, "opacity": 0.8},
+                        marker={"color": VERDICT_COLOUR.get(verdict, INK), "size": 8, "opacity": 0.8},
                         hovertext=[html.escape(c) for c in rows.changes], hoverinfo="text+y")
     steps = [p for p in opt.path if p in order]
     if steps:
         fig.add_scatter(x=[order[p] for p in steps], y=[opt.space.cost(p) - opt.space.base_cost for p in steps],
-                        mode="lines", name="steps taken", line={"color": "#37474f", "width": 1.5},
+                        mode="lines", name="steps taken", line={"color": INK, "width": 1.5},
                         hovertext=[html.escape(opt.space.describe(p)) for p in steps], hoverinfo="text")
     for label, point, symbol in (("input", opt.space.origin, "square"), ("most generous", opt.space.highs, "triangle-up"),
                                  ("answer", opt.winner, "star")):
         if point in order and (label != "answer" or opt.chosen):
-            fig.add_scatter(x=[order[point]], y=[opt.space.cost(point) - opt.space.base_cost], mode="markers+text",
-                            name=label, text=[label], textposition="top center", cliponaxis=False,
-                            marker={"symbol": symbol, "size": 14, "color": "#1565c0"}, hoverinfo="skip")
-    fig.add_hline(y=0, line_dash="dot", line_color="#90a4ae")
+            fig.add_scatter(x=[order[point]], y=[opt.space.cost(point) - opt.space.base_cost], mode="markers",
+                            name=label, cliponaxis=False, hoverinfo="skip",  # named in the legend: points may coincide
+                            marker={"symbol": symbol, "size": 14, "color": {"input": BLUE, "answer": PURPLE}.get(label, INK),
+                                    "line": {"width": 1, "color": "white"}})
+    fig.add_hline(y=0, line_dash="dot", line_color=GREY)
     low, high = float(min(change.min(), 0)), float(max(change.max(), 0))
     fig.update_layout(title="The search, candidate by candidate: change in cost per week from the input",
                       xaxis_title="candidate, in the order evaluated", yaxis_title="change in cost per week",

@@ -19,6 +19,7 @@ from ..moments.verdict import row_verdict
 from ..units import SHARE, duration_text, group_label, interval_text, row_label
 from ..clock import DAY
 from .frame import cell_text, figure_html, page_start
+from .palette import INK, STATUS_COLOUR
 
 __all__ = ["group_label", "stage_figure", "planner_figures", "headline", "render"]
 
@@ -48,8 +49,6 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
     outcome's share) and means in minutes, each with its 95 % CI and the target marked."""
     from plotly.subplots import make_subplots
 
-    from .figures import STATUS_COLOUR
-
     panels = stage_panels(rows)
     fig = make_subplots(rows=len(panels), cols=1, vertical_spacing=0.12,
                         row_heights=[max(len(p), 1) for _, p in panels])
@@ -66,19 +65,23 @@ def stage_figure(stage_title: str, rows, legend: bool = True):
             colours.append(STATUS_COLOUR[row_verdict(r)])
             texts.append(f"{value:,.1f}{suffix}" if value == value else "–")
             symbols.append("triangle-left" if r["tier_kind"] in ("at_most", "mean") else "triangle-right")
-        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="auto", textangle=0,
-                    insidetextanchor="start", insidetextfont={"color": "white"}, cliponaxis=False, error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows,
-                                               "color": "#37474f"},
+        end = 109.0 if unit == "share" else 1.1 * max([v + h for v, h in zip(values, highs) if v == v]
+                                                     + [t for t in targets if t is not None] + [1.0])
+        fig.add_bar(y=labels, x=values, orientation="h", marker_color=colours, text=texts, textposition="none",
+                    error_x={"type": "data", "symmetric": False, "array": highs, "arrayminus": lows, "color": INK},
                     name="estimate (95 % CI)", showlegend=legend and k == 1, row=k, col=1)
         if any(t is not None for t in targets):
             fig.add_scatter(y=labels, x=targets, mode="markers", marker={"symbol": symbols, "size": 13, "color": "black"},
                             name="target (▶ at least, ◀ at most)", showlegend=legend and k == 1, row=k, col=1)
-        fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes",
-                         range=[0, 109] if unit == "share" else None, row=k, col=1)
-        fig.update_yaxes(automargin=True, autorange="reversed", row=k, col=1)
+        axes = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+        for label, text in zip(labels, texts):  # right of the panel, where no bar, interval or target covers it
+            fig.add_annotation(x=1, xref=f"{axes[0]} domain", y=label, yref=axes[1], text=text, xanchor="left",
+                               xshift=8, showarrow=False, font={"size": 12, "color": INK}, name="value")
+        fig.update_xaxes(title_text="% of patients" if unit == "share" else "minutes", range=[0, end], row=k, col=1)
+        fig.update_yaxes(automargin=True, autorange="reversed", ticklabelstandoff=6, row=k, col=1)
     n = sum(len(p) for _, p in panels)
     fig.update_layout(title=html.escape(stage_title), height=150 + 38 * n + 50 * (len(panels) - 1),
-                      margin={"l": 10, "r": 40, "t": 40, "b": 10}, template="plotly_white",
+                      margin={"l": 10, "r": 90, "t": 40, "b": 10}, template="plotly_white",
                       legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"})
     return fig
 
@@ -204,7 +207,7 @@ def _sections(results, wording: Wording) -> dict[str, str]:
     if results.measured_days >= 7 and has_patients:
         day_figs.append(figures.through_the_week(results))
     day_figs.append(figures.staffing(results))
-    path_figs = [figures.pathway(results, f"The pathway {wording.pathway} (link width: patients)"),
+    path_figs = [figures.pathway(results, f"The pathway {wording.pathway}: steps by stage, arcs as wide as the patients who took them"),
                  figures.journey(results)] if has_patients else []
 
     def block(figs) -> str:
