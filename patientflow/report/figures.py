@@ -115,8 +115,8 @@ def cycle_map(results):
         deepest = max(deepest, y)
         fig.add_shape(type="rect", x0=x - 0.47, x1=x + 0.47, y0=0.5, y1=-max(y, 0.8), line={"color": "#b0bec5"},
                       fillcolor="#f5f7f8", layer="below")
-        fig.add_annotation(x=x, y=0.95, text="<br>".join(_esc(t) for t in textwrap.wrap(f"{x + 1}. {title}", chars)[:2]),
-                           showarrow=False, font={"size": 12, "color": "#263238"})
+        fig.add_annotation(x=x, y=0.58, yanchor="bottom", showarrow=False, font={"size": 12, "color": "#263238"},
+                           text="<br>".join(_esc(t) for t in textwrap.wrap(f"{x + 1}. {title}", chars)[:3]))
     for status, colour in STATUS_COLOUR.items():
         fig.add_scatter(x=[None], y=[None], mode="markers", marker={"color": colour, "size": 12}, name=status)
     fig.add_scatter(x=[None], y=[None], mode="markers", marker={"symbol": "diamond", "color": "white",
