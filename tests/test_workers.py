@@ -142,3 +142,18 @@ def test_a_script_without_a_main_guard_runs_once_and_leaves_no_process_behind(tm
     while session(proc.pid) and time.time() < deadline:
         time.sleep(0.05)
     assert session(proc.pid) == [], "processes outlived the script"
+
+
+def test_large_tasks_and_results_both_ways_at_once_never_wait_on_each_other():
+    """With this process among the jobs, a worker has a second task sent while it may be
+    sending back a result; both larger than a pipe holds (as a new candidate's model and a
+    replication's result are). Neither side may wait on the other: the call finishes."""
+    code = ("from patientflow.experiment import workers\n"
+            "list(workers.run([(0.0,)] * 2, 2, workers.about_this_process))  # the worker already running\n"
+            "calls = [(bytes([i]) * 3_000_000,) for i in range(12)]\n"
+            "out = list(workers.run(calls, 2, bytes, here=True))\n"
+            "assert sorted(o[:1] for o in out) == [bytes([i]) for i in range(12)], 'lost or mixed'\n"
+            "print('done', len(out))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and "done 12" in done.stdout, done.stderr

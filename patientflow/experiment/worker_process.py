@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import sys
 import threading
@@ -30,12 +31,16 @@ def serve(conn) -> None:
     main = multiprocessing.parent_process()
     if main is not None:
         threading.Thread(target=_end_with, args=(main,), name="patientflow-main-watch", daemon=True).start()
+    # tasks are read as they come, by a thread of their own, into an inbox: the main process may
+    # send the next task while this one sends back a result, and neither then waits on the other
+    # with a full pipe (a result and a model are larger than a pipe holds)
+    inbox: "queue.Queue[bytes | None]" = queue.Queue()
+    threading.Thread(target=_read, args=(conn, inbox), name="patientflow-inbox", daemon=True).start()
     models: dict[int, object] = {}
     generation = None
     while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
+        message = inbox.get()
+        if message is None:
             return  # the main process closed the pool, or is gone
         try:
             gen, new, task, call = pickle.loads(message)
@@ -52,6 +57,15 @@ def serve(conn) -> None:
         except (EOFError, OSError):
             return
         reply = call = None  # nothing of this task kept while waiting for the next
+
+
+def _read(conn, inbox) -> None:
+    while True:
+        try:
+            inbox.put(conn.recv_bytes())
+        except (EOFError, OSError):
+            inbox.put(None)
+            return
 
 
 def _end_with(main) -> None:
