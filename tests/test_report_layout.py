@@ -243,9 +243,11 @@ def test_every_line_and_bar_takes_its_colour_from_the_one_palette(shown, kind):
 
 
 @pytest.mark.slow
-def test_the_baselines_report_at_20_replications_is_small_and_every_text_is_clear(browser, tmp_path_factory):
+def test_the_baselines_report_at_20_replications_is_small_and_every_text_is_clear(browser, tmp_path_factory, shared_store):
     """The issue's bound: report.html of 20 replications of the baseline at most 6 MB with
-    plotly.js inlined (histograms ship binned), and its figures clear at both widths."""
+    plotly.js inlined (histograms ship binned), and its figures clear at both widths. Its
+    replications are the baseline's of tests/test_baseline.py (the same seed), from the
+    session's store when that ran first."""
     folder = tmp_path_factory.mktemp("baseline-report")
     cli("run", BASELINE, "--out", folder, "-r", 20, cwd=BASELINE.parents[1])
     report = folder / "report.html"
