@@ -39,3 +39,13 @@ def shared_store(session_replication_store, _own_replication_store, monkeypatch)
     on or off, tests/test_shared_store.py)."""
     monkeypatch.setenv("PATIENTFLOW_CACHE", str(session_replication_store))
     return session_replication_store
+
+
+# The files that take longest (minutes of replications each): run first, so that the parallel
+# workers, which take whole files (--dist loadfile), do not end with one of them alone.
+LONGEST_FIRST = ("test_baseline.py", "test_queueing.py", "test_optimise.py", "test_report_layout.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
