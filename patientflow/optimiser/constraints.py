@@ -152,6 +152,39 @@ def paired_behind(predicted: np.ndarray, constraints: list[Constraint], confiden
     return [v["constraint"] for v in judge(predicted, constraints, confidence, confirm=confirm) if v["behind"]]
 
 
+def judge_paired(candidate: np.ndarray, parent: np.ndarray, constraints: list[Constraint], confidence: float,
+                 confirm: int) -> list[dict]:
+    """:func:`judge` (the search's rule, targets moved by the confirmation's half-width) of a
+    candidate from its replications paired with those of a ``parent`` that has more: its mean
+    is the parent's moved by the mean paired change, and its bounds are as wide as the two
+    intervals together (the parent's mean, on all its replications, and the change, on the
+    candidate's: a sum of half-widths, which no correlation between them can exceed). With
+    common random numbers the change is steady, so a candidate is known about as well as its
+    parent after a few replications of its own."""
+    from scipy import stats
+    alpha = (1 - confidence) / max(len(constraints), 1)
+    k = candidate.shape[0]
+    out = []
+    for c in constraints:
+        col = STATS.index(c.column)
+        theirs = parent[:, c.row, col]
+        change = candidate[:, c.row, col] - theirs[:k]
+        theirs, change = theirs[~np.isnan(theirs)], change[~np.isnan(change)]
+        if len(theirs) < 2 or len(change) < 2:
+            mean, low, high, target = math.nan, -math.inf, math.inf, c.target
+        else:
+            mean = float(theirs.mean() + change.mean())
+            half = sum(float(stats.t.ppf(1 - alpha, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+                       for v in (theirs, change))
+            low, high = mean - half, mean + half
+            margin = confirmation_margin(theirs, alpha, confirm)
+            target = c.target + margin if c.higher_is_better else c.target - margin
+        behind = not math.isnan(mean) and ((mean < target) if c.higher_is_better else (mean > target))
+        out.append({"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
+                    "verdict": verdict_of(c, mean, low, high, target), "behind": behind})
+    return out
+
+
 def shortfall(per_replication: np.ndarray, constraints: list[Constraint], confidence: float | None = None,
               confirm: int | None = None) -> float:
     """How far a candidate falls short of its constraints, summed (shares in points, means

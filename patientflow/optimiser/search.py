@@ -41,7 +41,8 @@ from ..moments import STATS
 from .guide import guided_moves, name_what_binds, nothing_varied_helps, what_matters
 from .budget import best_within_budget
 from .confirmation import compare_with_input, confirm
-from .constraints import Constraint, constraints_of, journey_row, judge, meets, paired, paired_behind, shortfall
+from .constraints import (Constraint, constraints_of, journey_row, judge, judge_paired, meets, paired, paired_behind,
+                          shortfall)
 from .evaluator import Evaluator, Point
 from .result import Optimisation, hopeless_message
 from .settings import OptimiseError, Settings, settings_for
@@ -113,7 +114,7 @@ class Search:
             self.ev.ensure({x: list(range(n)) for x in pending})
             still = []
             for x in pending:
-                verdict = self._screen(x, n, settle, cap)
+                verdict = self._screen(x, n, settle, cap, parent)
                 if verdict is None:
                     still.append(x)
                 else:
@@ -152,12 +153,16 @@ class Search:
             return ev.array(range(n)) if first_only else ev.array()
         return self.predicted[x]
 
-    def _screen(self, x: Point, n: int, settle: bool, cap: int) -> str | None:
-        """Candidate ``x`` on its first ``n`` replications: "meets", "misses", "not shown", or
-        None while it is worth more replications."""
-        s = self.settings
-        verdicts = judge(self.ev.evaluations[x].array(range(n)), self.active, s.confidence,
-                         confirm=None if settle else s.confirm_replications)
+    def _screen(self, x: Point, n: int, settle: bool, cap: int, parent: Point | None = None) -> str | None:
+        """Candidate ``x`` on its first ``n`` replications (paired with ``parent``'s, if given
+        and it has more: :func:`.constraints.judge_paired`): "meets", "misses", "not shown",
+        or None while it is worth more replications."""
+        s, ev = self.settings, self.ev.evaluations
+        mine = ev[x].array(range(n))
+        if parent is not None and not settle and len(ev[parent].stats) > n:
+            verdicts = judge_paired(mine, ev[parent].array(), self.active, s.confidence, s.confirm_replications)
+        else:
+            verdicts = judge(mine, self.active, s.confidence, confirm=None if settle else s.confirm_replications)
         kinds = {v["verdict"] for v in verdicts}
         # a candidate whose estimate is behind a target is not pursued: more replications
         # could show it meets that target only by a hair, if at all

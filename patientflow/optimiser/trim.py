@@ -2,9 +2,10 @@
 meets every constraint, remove staff while they all still hold, then move a unit to a cheaper
 shift of the same resource, until neither helps.
 
-A cut or a swap is judged against the candidate it comes from: first on two replications paired
-with it (:meth:`~.search.Search.decide`, ``parent``), and at most on :func:`cut_cap`
-replications. A cut still in doubt there is left: what it would save is within what the search
+A cut or a swap is judged paired with the candidate the trim started from (it met the constraints
+on the most replications; all share their random numbers): first on two replications, then on
+the first stage's (:meth:`~.search.Search.decide`, ``parent``; :func:`.constraints.judge_paired`),
+and at most on :func:`cut_cap` replications. A cut still in doubt there is left: what it would save is within what the search
 can tell apart, and replications spent on it are what make a search slow (on the baseline, 11
 cuts in doubt took 185 of the trim's 395 replications, and every one of them failed).
 """
@@ -22,19 +23,21 @@ def cut_cap(self) -> int:
 
 def trim(self, x: Point) -> Point:
     """Remove staff while every constraint still holds; then try moving a unit to a cheaper
-    shift of the same resource; repeat until neither helps."""
+    shift of the same resource; repeat until neither helps. Each cut and swap is judged paired
+    with ``x`` as it came in (the candidate known on the most replications)."""
+    root = x
     while True:
-        x = remove(self, x)
+        x = remove(self, x, root)
         if not self.can_evaluate():
             return x
-        swapped = swap(self, x)
+        swapped = swap(self, x, root)
         if swapped is None:
             return x
         x = swapped
         self.path.append(x)
 
 
-def remove(self, x: Point) -> Point:
+def remove(self, x: Point, root: Point) -> Point:
     """Remove staff while every constraint still holds, testing cuts in groups. The levels
     are ordered by how little of the constraints' time waits for them (:func:`.guide.pressures`),
     dearest first among equals; a run of them is cut at once, all kept when the candidate
@@ -50,7 +53,7 @@ def remove(self, x: Point) -> Point:
             y = x
             for i in run:
                 y = self.move(y, i, -1) or y
-            if self.decide([y], "remove", parent=x, cap=cut_cap(self))[y] == "meets":
+            if self.decide([y], "remove", parent=root, cap=cut_cap(self))[y] == "meets":
                 x, kept, order, k = y, True, order[k:], 2 * k
                 self.path.append(x)
             elif k == 1:
@@ -71,7 +74,7 @@ def cuts(self, x: Point, retired: set[int]) -> list[tuple[int, float]]:
     return sorted(cuts, key=lambda c: (c[1], -self.space.dims[c[0]].unit_cost))
 
 
-def swap(self, x: Point) -> Point | None:
+def swap(self, x: Point, root: Point) -> Point | None:
     """The cheapest move of one unit to a cheaper shift of the same resource that still
     meets every constraint (e.g. a 12-hour shift's nurse to an 8-hour shift), tried only
     where the constraints' time waits at least as much in the cheaper shift's hours
@@ -91,6 +94,6 @@ def swap(self, x: Point) -> Point | None:
     for y in sorted(moves, key=space.cost):
         if not self.can_evaluate():
             return None
-        if self.decide([y], "swap", parent=x, cap=cut_cap(self))[y] == "meets":
+        if self.decide([y], "swap", parent=root, cap=cut_cap(self))[y] == "meets":
             return y
     return None
