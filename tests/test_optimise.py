@@ -553,3 +553,32 @@ def test_a_cut_is_judged_on_its_change_paired_with_the_candidate_it_comes_from()
     parent[:2, 0, col] = 0.78
     assert cut(-0.005)[:, 0, col].mean() < 0.80
     assert behind(cut(-0.005)) == []
+
+
+def test_a_cut_paired_with_the_candidate_it_comes_from_is_known_as_well_as_that_candidate():
+    """Five replications of a cut whose own spread (the days' luck) leaves its bound open are
+    enough paired with a parent met on twenty: the parent's mean moved by the mean paired
+    change, bounds as wide as the parent's interval and the change's together (recomputed here
+    from the t quantiles, without the library)."""
+    from scipy import stats as st
+
+    from patientflow.optimiser.constraints import Constraint, judge, judge_paired
+    c = Constraint(0, "wait", "all", "80% within 4min", "within_target", True, 0.80, "share")
+    col = STATS.index("within_target")
+    rng = np.random.default_rng(7)
+    days = np.concatenate([[-0.1, 0.1, -0.08, 0.08, 0.0], rng.normal(0, 0.03, 15)])  # five unlike days first
+    parent = np.full((20, 1, len(STATS)), np.nan)
+    parent[:, 0, col] = 0.90 + days
+    cut = np.full((5, 1, len(STATS)), np.nan)
+    cut[:, 0, col] = parent[:5, 0, col] - 0.04 + rng.normal(0, 0.002, 5)
+    alone = judge(cut, [c], 0.95, confirm=20)[0]
+    assert alone["verdict"] == "open"  # its own five replications cannot tell
+    found = judge_paired(cut, parent, [c], 0.95, 20)[0]
+    assert found["verdict"] == "met" and not found["behind"]
+    theirs, change = parent[:, 0, col], cut[:, 0, col] - parent[:5, 0, col]
+    half = sum(st.t.ppf(0.95, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)) for v in (theirs, change))
+    assert found["mean"] == pytest.approx(theirs.mean() + change.mean())
+    assert found["low"] == pytest.approx(found["mean"] - half)
+    # a cut that costs more than the parent's room is missed, paired or not
+    cut[:, 0, col] = parent[:5, 0, col] - 0.2
+    assert judge_paired(cut, parent, [c], 0.95, 20)[0]["verdict"] == "missed"
