@@ -215,7 +215,6 @@ class _Starting:
     def _take(self, item) -> "_Worker":
         if isinstance(item, BaseException):
             raise item
-        self.missing -= 1
         self.pool.workers.append(item)
         return item
 
@@ -231,11 +230,18 @@ class _Starting:
         return fresh
 
     def pending(self) -> bool:
-        return self.missing > 0
+        """Whether a worker may still come: the thread starting them still runs, or one it
+        started has not been taken yet."""
+        return (self.thread is not None and self.thread.is_alive()) or not self.queue.empty()
 
     def wait(self) -> None:
-        """Until the next worker has started."""
-        self._take(self.queue.get())
+        """Until the next worker has started, or none can come any more."""
+        while self.pending():
+            try:
+                self._take(self.queue.get(timeout=0.2))
+                return
+            except queue.Empty:
+                continue
 
     def join(self) -> None:
         if self.thread is not None:
