@@ -92,12 +92,11 @@ class _Replication:
     def _plan(self, s: Step) -> tuple:
         """A step as one tuple of what the patient process needs, its draws by arrival stream:
         unpacked once per step, where the step's fields would be looked up one by one."""
-        def missing(what: str):
-            return lambda: SimulationError(s, f"a patient has no value of the attribute {what}")
+        def no_value() -> SimulationError:
+            return SimulationError(s, "a patient has no value of the attribute this step's time depends on")
 
-        takes = Chooser(s.takes, f"takes:{s.name}", self.streams, missing("this step's time depends on")) if s.takes else None
-        patience = Chooser(s.patience, f"patience:{s.name}", self.streams,
-                           missing("this step's time depends on")) if s.patience else None
+        takes = Chooser(s.takes, f"takes:{s.name}", self.streams, no_value) if s.takes else None
+        patience = Chooser(s.patience, f"patience:{s.name}", self.streams, no_value) if s.patience else None
         # per resource taken: (pool, attribute ordering its queue or -1, resource, the event
         # recording when it is taken or -1: the step's start records it)
         acquire = [(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r,

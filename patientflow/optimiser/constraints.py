@@ -110,6 +110,13 @@ def verdict_of(c: Constraint, mean: float, low: float, high: float, target: floa
     return "open"
 
 
+def _judged(c: Constraint, mean: float, low: float, high: float, target: float) -> dict:
+    """A constraint's verdict row, from its estimate and bounds against ``target`` (moved or not)."""
+    behind = not math.isnan(mean) and ((mean < target) if c.higher_is_better else (mean > target))
+    return {"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
+            "verdict": verdict_of(c, mean, low, high, target), "behind": behind}
+
+
 def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence: float,
           confirm: int | None = None) -> list[dict]:
     """Each constraint's verdict on a (replications, rows, STATS) array: ``met`` when its
@@ -129,9 +136,7 @@ def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence
         if confirm is not None and np.count_nonzero(~np.isnan(values)) >= 2:
             margin = confirmation_margin(values, alpha, confirm)
             target = target + margin if c.higher_is_better else target - margin
-        behind = not math.isnan(mean) and ((mean < target) if c.higher_is_better else (mean > target))
-        out.append({"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
-                    "verdict": verdict_of(c, mean, low, high, target), "behind": behind})
+        out.append(_judged(c, mean, low, high, target))
     return out
 
 
@@ -179,9 +184,7 @@ def judge_paired(candidate: np.ndarray, parent: np.ndarray, constraints: list[Co
             low, high = mean - half, mean + half
             margin = confirmation_margin(theirs, alpha, confirm)
             target = c.target + margin if c.higher_is_better else c.target - margin
-        behind = not math.isnan(mean) and ((mean < target) if c.higher_is_better else (mean > target))
-        out.append({"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
-                    "verdict": verdict_of(c, mean, low, high, target), "behind": behind})
+        out.append(_judged(c, mean, low, high, target))
     return out
 
 
