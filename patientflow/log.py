@@ -13,6 +13,25 @@ MISSING = -1  # an attribute a patient does not have
 INSIDE = -1  # the outcome of a patient still inside at the end
 
 
+# the unit log's columns (a float array, one row per span): the fleet's resource, the unit's
+# station and number there (its identity), its state (model.VEHICLE_STATES), the span, the patient
+# it serves (the log's row, -1: none), and where it was and where it went (Network.places; the
+# same place for a state spent in one place)
+UNIT_COLUMNS = ("resource", "station", "number", "state", "start", "end", "patient", "origin", "destination")
+
+
+def derived_times(times: np.ndarray, derived: list[tuple[int, list[tuple[int, float]]]]) -> None:
+    """Fill each derived event (``Model.derived``) with the earliest of its sources that
+    happened, plus its minutes; NaN when none did. In place, on simulated or recorded times."""
+    for event, sources in derived:
+        if not len(times):
+            continue
+        found = np.column_stack([times[:, e] + offset for e, offset in sources])
+        known = ~np.isnan(found)
+        earliest = np.where(known, found, np.inf).min(axis=1)
+        times[:, event] = np.where(known.any(axis=1), earliest, np.nan)
+
+
 @dataclass
 class Log:
     """What one replication recorded, as numpy arrays (one row per patient)."""
@@ -34,3 +53,6 @@ class Log:
     # resource -> (changes, 2): each time its busy units changed and how many were busy after, for
     # the resources a patient may hold while queueing for another (Model.blocking); simulated only
     busy_changes: dict[int, np.ndarray] = field(default_factory=dict)
+    # the unit log of a network's fleets: one row per span of a unit in one state (UNIT_COLUMNS);
+    # None: no fleet (or recorded data)
+    units: np.ndarray | None = None

@@ -71,6 +71,8 @@ class Step:
     assign: list[Assignment]
     branch: BranchModel | None
     then: int
+    travel: int = -1  # NO_TRAVEL, or TO_PATIENT / TO_SITE: the step's time is a trip on the travel matrix
+    trip: list[int] = field(default_factory=list)  # a step holding a fleet: the steps its unit runs until at scene (the last travels to the patient)
     got: list[int] = field(default_factory=list)  # per resource of ``acquire``: the event of taking it (steps taking 2 or more)
     reached: int = -1  # the event of the time of day waited for (``wait_until`` steps), -1: none
     cleared: int = -1  # the event of its released resources being free again (``after`` steps), -1: none
@@ -148,9 +150,87 @@ class Model:
     # resource -> what a patient holding it may queue for meanwhile (resources, or TIME_OF_DAY):
     # the waits it can pass on (see :mod:`patientflow.moments.bottlenecks`)
     blocking: dict[int, set[int]] = field(default_factory=dict)
+    network: "Network | None" = None  # places, travel and fleets (None: a single site without geography)
+    # events computed from others once a replication ends: (event, [(source event, minutes added)]),
+    # each the earliest of its sources that happened (e.g. the ARP response clock's start)
+    derived: list[tuple[int, list[tuple[int, float]]]] = field(default_factory=list)
 
     def event(self, name: str) -> int:
         return self.events.index(name)
+
+
+# --------------------------------------------------------------------------- the network
+NO_TRAVEL, TO_PATIENT, TO_SITE = -1, 0, 1  # Step.travel
+ZONE, STATION, HOSPITAL = "zone", "station", "hospital"  # Place.kind
+# what a unit of a fleet is doing, in the unit log's ``state`` column (its code is the index);
+# the first eight cover every minute a unit is on duty; RUN_OVER rows overlap them: the time a
+# unit worked past the end of the roster that had it on duty
+VEHICLE_STATES = ("at_station", "mobilising", "to_patient", "on_scene", "to_hospital", "at_hospital",
+                  "clearing", "returning", "run_over")
+AT_STATION, MOBILISING, TO_PATIENT_STATE, ON_SCENE, TO_HOSPITAL, AT_HOSPITAL, CLEARING, RETURNING, RUN_OVER = range(9)
+DISPATCH_RULES = ("nearest", "first_free")  # nearest: the free unit that reaches the patient first
+
+
+@dataclass
+class Place:
+    name: str
+    kind: str  # ZONE, STATION or HOSPITAL
+    x: float  # km
+    y: float
+
+
+@dataclass
+class Travel:
+    """Minutes between places: one matrix per time band, the band chosen at departure."""
+
+    minutes: np.ndarray  # (bands, places, places); inf: no road
+    bands: list[str]  # band labels as written ("07:00-10:00", "other")
+    band_by_minute: np.ndarray  # (1440,) the band of each minute of the day
+    variability: Distribution | None = None  # a multiplier drawn per trip (its own stream)
+
+    def at(self, origin: int, destination: int, time: float) -> float:
+        return float(self.minutes[self.band_by_minute[int(time % 1440)], origin, destination])
+
+
+@dataclass
+class FleetStation:
+    place: int  # index into Network.places (a STATION)
+    count: float | None  # a fixed number of units (inf: as many as are needed)
+    capacity_by_minute: np.ndarray | None  # or a roster: units on duty per minute of the week
+
+
+@dataclass
+class Fleet:
+    """A resource whose units have a station, a place and a state (a ``fleet:`` resource)."""
+
+    resource: int  # index into Model.resources
+    stations: list[FleetStation]
+    station_names: list[str]
+    dispatch: str = "nearest"  # DISPATCH_RULES
+
+
+@dataclass
+class Network:
+    places: list[Place]
+    travel: Travel
+    fleets: dict[int, Fleet]  # by resource index
+    zone_attribute: int  # the attribute ``zone`` (-1: none)
+    zone_place: list[int]  # per zone code: its place
+    site_attribute: int  # the attribute ``site`` (-1: none: every patient goes to default_site)
+    site_place: list[int]  # per site code: its place
+    default_site: int  # the only hospital's place (-1: several; then every patient needs a site)
+
+    def units(self, resource: int) -> list[tuple[int, int]]:
+        """A fleet's units as (station, number within it), in the order of their codes: each
+        station's most units on duty at once (rostered), numbered from 1. An unlimited station
+        has none here: its units are made as needed, numbered on from the last."""
+        fleet = self.fleets[resource]
+        out = []
+        for s, station in enumerate(fleet.stations):
+            most = station.count if station.capacity_by_minute is None else float(station.capacity_by_minute.max())
+            if most != float("inf"):
+                out += [(s, k + 1) for k in range(int(most))]
+        return out
 
 
 EVENTS_HELP = ("events: arrived, left, marks, and STEP.queued / STEP.start / STEP.end; STEP.got_RESOURCE "
