@@ -20,13 +20,15 @@ import numpy as np
 import simpy
 from simpy.events import Process, Timeout
 
-from ..log import INSIDE, MISSING, Log
-from ..model import Model, Step
+from ..log import INSIDE, MISSING, UNIT_COLUMNS, Log, derived_times
+from ..model import AT_HOSPITAL, TO_HOSPITAL, TO_SITE, Model, Step
 from ..timeline import hourly_area
 from .arrivals import arrival_times
 from .draws import Chooser, PerStream
+from .fleet import FleetRun, Trip, run_station_roster
 from .randomness import Streams
 from .resources import Pool, roster_changes, run_roster
+from .travel import Roads
 from ..clock import DAY
 
 class SimulationError(RuntimeError):
@@ -45,16 +47,19 @@ class _Patient:
     """One patient's record while the replication runs: its times in a flat array of doubles
     (copied from a template of NaN, joined into the log's array at the end), cheap to write."""
 
-    __slots__ = ("stream", "k", "attrs", "times", "held", "position", "outcome")
+    __slots__ = ("stream", "k", "row", "attrs", "times", "held", "position", "outcome", "unit", "fleet")
 
-    def __init__(self, stream: int, k: int, attrs: array, times: array):
+    def __init__(self, stream: int, k: int, row: int, attrs: array, times: array):
         self.stream = stream
+        self.row = row  # its row in the log
         self.k = k  # its index within its arrival stream: the draws it gets
         self.attrs = array("h", attrs)
         self.times = array("d", times)
         self.held: list[int] = []
         self.position = 0
         self.outcome = INSIDE
+        self.unit = None  # the fleet's unit it holds, and that fleet (fleet.FleetRun)
+        self.fleet = None
 
 
 class _Replication:
@@ -82,6 +87,12 @@ class _Replication:
         self.blank_attrs = array("h", [MISSING] * len(model.attributes))
         self.blank_times = array("d", [math.nan] * len(model.events))
         self.uniforms: dict[str, PerStream] = {}
+        self.fleets: list[FleetRun | None] = [None] * len(model.resources)
+        self.roads: Roads | None = None
+        if model.network is not None:
+            self.roads = Roads(model.network.travel, self.streams)
+            for r, fleet in model.network.fleets.items():
+                self.fleets[r] = FleetRun(env, fleet, model.network, self.roads, self.pools[r], model.resources[r].name)
         self.plans = [self._plan(s) for s in model.steps]
         self.n_initial = n_initial
         self.n_streams = n_streams
@@ -92,11 +103,8 @@ class _Replication:
     def _plan(self, s: Step) -> tuple:
         """A step as one tuple of what the patient process needs, its draws by arrival stream:
         unpacked once per step, where the step's fields would be looked up one by one."""
-        def no_value() -> SimulationError:
-            return SimulationError(s, "a patient has no value of the attribute this step's time depends on")
-
-        takes = Chooser(s.takes, f"takes:{s.name}", self.streams, no_value) if s.takes else None
-        patience = Chooser(s.patience, f"patience:{s.name}", self.streams, no_value) if s.patience else None
+        takes = self._takes(s)
+        patience = self._chooser(s, s.patience, "patience") if s.patience else None
         # per resource taken: (pool, attribute ordering its queue or -1, resource, the event
         # recording when it is taken or -1: the step's start records it)
         acquire = [(self.pools[r], s.priority if s.priority >= 0 else self.queue_attribute[r], r,
@@ -108,8 +116,47 @@ class _Replication:
             b = s.branch
             branch = (b.table.other if b.table.attribute < 0 else None, b.table, self._uniforms(b.purpose),
                       b.attribute, b.codes, b.targets)
+        fleet_trip = None
+        if s.trip:  # the fleet runs this step and the next ones until its unit is at scene
+            r = s.acquire[0]
+            fleet_trip = (self.fleets[r], self._trip(s), acquire[0][1])
+            acquire = []
+        travel = (s.name,) if s.travel == TO_SITE else None
         return (s, s.queued, s.marks, acquire, patience, s.start, wait_until, s.reached, takes,
-                s.release_after_use, bool(s.release), assign, s.end, branch, s.then)
+                s.release_after_use, bool(s.release), assign, s.end, branch, s.then, fleet_trip, travel)
+
+    def _chooser(self, s: Step, varying, kind: str) -> Chooser:
+        def no_value() -> SimulationError:
+            return SimulationError(s, "a patient has no value of the attribute this step's time depends on")
+        return Chooser(varying, f"{kind}:{s.name}", self.streams, no_value)
+
+    def _takes(self, s: Step) -> Chooser | None:
+        return self._chooser(s, s.takes, "takes") if s.takes else None
+
+    def _trip(self, s: Step) -> Trip:
+        steps = self.model.steps
+        plain = [(steps[i].queued, steps[i].start, steps[i].end, self._takes(steps[i])) for i in s.trip[:-1]]
+        drive = steps[s.trip[-1]]
+        return Trip((s.start, s.end, self._takes(s)), plain, (drive.queued, drive.start, drive.end), drive.name,
+                    drive.then, lambda: SimulationError(drive, "a patient has no zone to travel to: give its stream a zone mix"))
+
+    def _to_site(self, step: Step, patient: _Patient) -> tuple[int, float]:
+        """A drive from the patient's zone to its hospital: (the hospital's place, minutes); the
+        unit it holds, if any, goes with it."""
+        network = self.model.network
+        zone = patient.attrs[network.zone_attribute] if network.zone_attribute >= 0 else -1
+        site = patient.attrs[network.site_attribute] if network.site_attribute >= 0 else -1
+        if zone < 0:
+            raise SimulationError(step, "a patient has no zone to travel from: give its stream a zone mix")
+        origin = network.zone_place[zone]
+        destination = network.site_place[site] if site >= 0 else network.default_site
+        if destination < 0:
+            raise SimulationError(step, "a patient has no site (hospital) to travel to")
+        now = self.env._now
+        minutes = self.roads.time(origin, destination, now) * self.roads.multiplier(step.name, patient.stream, patient.k)
+        if patient.unit is not None:
+            patient.fleet.move(patient.unit, TO_HOSPITAL, origin, destination)
+        return destination, minutes
 
     def _uniforms(self, purpose: str) -> PerStream:
         found = self.uniforms.get(purpose)
@@ -154,9 +201,10 @@ class _Replication:
         self.processes.clear()
         self.env._queue.clear()  # type: ignore[attr-defined]
         self.pools = []
+        self.fleets = []
 
     def _new_patient(self, stream: int, k: int) -> _Patient:
-        patient = _Patient(stream, k, self.blank_attrs, self.blank_times)
+        patient = _Patient(stream, k, len(self.patients), self.blank_attrs, self.blank_times)
         self.patients.append(patient)
         return patient
 
@@ -217,13 +265,18 @@ class _Replication:
         stream, k = patient.stream, patient.k
         while step_index >= 0:
             (step, queued, marks, acquire, patience, start, wait_until, reached, takes,
-             release_after_use, release, assign, end, branch, then) = plans[step_index]
+             release_after_use, release, assign, end, branch, then, fleet_trip, travel) = plans[step_index]
             now = env._now
             times[queued] = now
             patient.position = step_index
             for mark in marks:  # a mark records the first time only
                 if times[mark] != times[mark]:
                     times[mark] = now
+            if fleet_trip is not None:
+                fleet, trip, attr = fleet_trip
+                yield fleet.request(patient, (attrs[attr] if attrs[attr] >= 0 else 1 << 20) if attr >= 0 else 0, trip)
+                step_index = trip.next
+                continue
             if acquire:
                 deadline = None if patience is None else now + patience.draw(stream, k, attrs)
                 for pool, attr, r, got in acquire:
@@ -252,10 +305,14 @@ class _Replication:
                 times[reached] = env._now
             if first_takes is not None:
                 duration, first_takes = first_takes, None
+            elif travel is not None:
+                site, duration = self._to_site(step, patient)
             else:
                 duration = 0.0 if takes is None else takes.draw(stream, k, attrs)
             if duration > 0:
                 yield Timeout(env, duration)
+            if travel is not None and patient.unit is not None:
+                patient.fleet.move(patient.unit, AT_HOSPITAL, site, site)
             for r in release_after_use:
                 held.remove(r)
                 pools[r].release()
@@ -287,6 +344,9 @@ class _Replication:
         for r in step.release:
             if r not in patient.held:
                 raise SimulationError(step, f"releases {self.model.resources[r].name!r}, which the patient does not hold here")
+            if self.fleets[r] is not None:
+                patient.fleet.release(patient, delay)
+                continue
             patient.held.remove(r)
             if delay > 0:
                 self.env.timeout(delay).callbacks.append(lambda _e, p=self.pools[r]: p.release())
@@ -294,6 +354,8 @@ class _Replication:
                 self.pools[r].release()
 
     def _leave(self, patient: _Patient, outcome: int) -> None:
+        if patient.unit is not None:
+            patient.fleet.release(patient, 0.0)
         for r in patient.held:
             self.pools[r].release()
         patient.held.clear()
@@ -304,6 +366,14 @@ class _Replication:
     def run(self) -> Log:
         env = self.env
         for r, resource in enumerate(self.model.resources):
+            fleet = self.fleets[r]
+            if fleet is not None:
+                for station_index, station in enumerate(fleet.fleet.stations):
+                    if station.capacity_by_minute is not None:
+                        changes = roster_changes(station.capacity_by_minute, self.length)
+                        if changes:
+                            self._start(run_station_roster(env, fleet, station_index, changes))
+                continue
             if resource.capacity_by_minute is not None:
                 changes = roster_changes(resource.capacity_by_minute, self.length)
                 if changes:  # the pool starts at the roster's level at time 0 (capacity_at(0))
@@ -314,12 +384,14 @@ class _Replication:
         env.run(until=simpy.AnyOf(env, [self.stop, env.timeout(self.length)]))
         for pool in self.pools:
             pool.finish()
+        unit_rows = [row for fleet in self.fleets if fleet is not None for row in fleet.finish(self.patients)]
         records = [p.records() for p in self.pools]
         n_res, n_hours = len(self.pools), self.n_hours
         shape = (n_res, n_hours)
         patients = self.patients
         n = len(patients)
         times = np.frombuffer(bytearray().join(p.times for p in patients), dtype=float).reshape(n, len(self.blank_times))
+        derived_times(times, self.model.derived)
         log = Log(
             replication=self.streams.replication,
             times=times,
@@ -335,7 +407,8 @@ class _Replication:
             length=float(env.now), overloaded=self.overloaded,
             waiting_at_end=np.array([p.waiting for p in self.pools], dtype=np.int64),
             busy_changes={r: p.changes() for r, p in enumerate(self.pools) if p.track is not None},
-            events_processed=next(env._eid))  # type: ignore[attr-defined]
+            events_processed=next(env._eid),  # type: ignore[attr-defined]
+            units=np.array(unit_rows, dtype=float).reshape(-1, len(UNIT_COLUMNS)) if self.roads is not None else None)
         self._teardown()
         return log
 

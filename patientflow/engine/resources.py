@@ -118,6 +118,16 @@ class Pool:
         if self.waiting:
             self._serve()
 
+    def adjust(self, busy: int = 0, waiting: int = 0, capacity: float | None = None) -> None:
+        """Change the counts of a pool whose units another object hands out (a fleet's records)."""
+        self._account()
+        self.busy += busy
+        self.waiting += waiting
+        if capacity is not None:
+            self.capacity = capacity
+        if busy and self.track is not None:
+            self.track += (self.env._now, self.busy)
+
     def occupy(self, units: int) -> None:
         """Start with ``units`` already busy (the initial state)."""
         self._account()
