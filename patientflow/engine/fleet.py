@@ -25,7 +25,7 @@ from heapq import heappop, heappush
 import simpy
 from simpy.events import NORMAL, Timeout
 
-from ..model import (AT_HOSPITAL, AT_STATION, CLEARING, MOBILISING, ON_SCENE, RETURNING, RUN_OVER, TO_PATIENT_STATE,
+from ..model import (AT_STATION, CLEARING, MOBILISING, ON_SCENE, RETURNING, RUN_OVER, TO_PATIENT_STATE,
                      Fleet, Network)
 from .resources import Pool
 from .travel import Roads, from_the_road

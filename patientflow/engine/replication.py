@@ -20,47 +20,18 @@ import numpy as np
 import simpy
 from simpy.events import Process, Timeout
 
-from ..log import INSIDE, MISSING, UNIT_COLUMNS, Log, derived_times
+from ..log import MISSING, UNIT_COLUMNS, Log, derived_times
 from ..model import AT_HOSPITAL, TO_HOSPITAL, TO_SITE, Model, Step
 from ..timeline import hourly_area
 from .arrivals import arrival_times
 from .draws import Chooser, PerStream
 from .fleet import FleetRun, Trip, run_station_roster
+from .patient import Patient, SimulationError
 from .randomness import Streams
 from .resources import Pool, roster_changes, run_roster
+from .time_of_day import time_of_day_wait
 from .travel import Roads
 from ..clock import DAY
-
-class SimulationError(RuntimeError):
-    """A scenario that validated but cannot go on (e.g. a patient without an attribute a step needs)."""
-
-    def __init__(self, step: Step, message: str):
-        self.step = step
-        self.message = message
-        super().__init__(step, message)  # rebuildable from its args (SimPy re-raises that way)
-
-    def __str__(self) -> str:
-        return f"step {self.step.name!r}: {self.message}"
-
-
-class _Patient:
-    """One patient's record while the replication runs: its times in a flat array of doubles
-    (copied from a template of NaN, joined into the log's array at the end), cheap to write."""
-
-    __slots__ = ("stream", "k", "row", "attrs", "times", "held", "position", "outcome", "unit", "fleet")
-
-    def __init__(self, stream: int, k: int, row: int, attrs: array, times: array):
-        self.stream = stream
-        self.row = row  # its row in the log
-        self.k = k  # its index within its arrival stream: the draws it gets
-        self.attrs = array("h", attrs)
-        self.times = array("d", times)
-        self.held: list[int] = []
-        self.position = 0
-        self.outcome = INSIDE
-        self.unit = None  # the fleet's unit it holds, and that fleet (fleet.FleetRun)
-        self.fleet = None
-
 
 class _Replication:
     def __init__(self, model: Model, seed: int, replication: int, max_inside: int | None):
@@ -79,7 +50,7 @@ class _Replication:
         self.arrivals = [arrival_times(s, length, self.streams.generator(s.index, "arrivals"))
                          for s in model.streams]
         n_initial = [int(r.initial_occupied) for r in model.resources]
-        self.patients: list[_Patient] = []  # in the order they appear: the log's rows
+        self.patients: list[Patient] = []  # in the order they appear: the log's rows
         self.inside = 0
         self.max_inside = max_inside
         self.overloaded = False
@@ -140,20 +111,14 @@ class _Replication:
         return Trip((s.start, s.end, self._takes(s)), plain, (drive.queued, drive.start, drive.end), drive.name,
                     drive.then, lambda: SimulationError(drive, "a patient has no zone to travel to: give its stream a zone mix"))
 
-    def _to_site(self, step: Step, patient: _Patient) -> tuple[int, float]:
+    def _to_site(self, step: Step, patient: Patient) -> tuple[int, float]:
         """A drive from the patient's zone to its hospital: (the hospital's place, minutes); the
         unit it holds, if any, goes with it."""
-        network = self.model.network
-        zone = patient.attrs[network.zone_attribute] if network.zone_attribute >= 0 else -1
-        site = patient.attrs[network.site_attribute] if network.site_attribute >= 0 else -1
-        if zone < 0:
-            raise SimulationError(step, "a patient has no zone to travel from: give its stream a zone mix")
-        origin = network.zone_place[zone]
-        destination = network.site_place[site] if site >= 0 else network.default_site
-        if destination < 0:
-            raise SimulationError(step, "a patient has no site (hospital) to travel to")
-        now = self.env._now
-        minutes = self.roads.time(origin, destination, now) * self.roads.multiplier(step.name, patient.stream, patient.k)
+        try:
+            origin, destination, minutes = self.roads.to_site(self.model.network, patient.attrs, step.name,
+                                                              patient.stream, patient.k, self.env._now)
+        except LookupError as exc:
+            raise SimulationError(step, str(exc)) from None
         if patient.unit is not None:
             patient.fleet.move(patient.unit, TO_HOSPITAL, origin, destination)
         return destination, minutes
@@ -164,7 +129,7 @@ class _Replication:
             found = self.uniforms[purpose] = PerStream(self.streams, purpose)
         return found
 
-    def _assign(self, assignment, uniforms: PerStream, patient: _Patient, step: Step | None) -> None:
+    def _assign(self, assignment, uniforms: PerStream, patient: Patient, step: Step | None) -> None:
         attrs = patient.attrs
         found = assignment.mix.get(attrs)
         if found is None:
@@ -203,8 +168,8 @@ class _Replication:
         self.pools = []
         self.fleets = []
 
-    def _new_patient(self, stream: int, k: int) -> _Patient:
-        patient = _Patient(stream, k, len(self.patients), self.blank_attrs, self.blank_times)
+    def _new_patient(self, stream: int, k: int) -> Patient:
+        patient = Patient(stream, k, len(self.patients), self.blank_attrs, self.blank_times)
         self.patients.append(patient)
         return patient
 
@@ -257,7 +222,7 @@ class _Replication:
         chosen = rng.choice(pool, size=n, p=pool / pool.sum())
         return (chosen * rng.random(n)).tolist()
 
-    def _patient(self, patient: _Patient, step_index: int, first_takes: float | None):
+    def _patient(self, patient: Patient, step_index: int, first_takes: float | None):
         env = self.env
         plans = self.plans
         pools = self.pools
@@ -334,7 +299,7 @@ class _Replication:
             step_index = targets[option]
         self._leave(patient, -2 - step_index)
 
-    def _release(self, step: Step, patient: _Patient) -> None:
+    def _release(self, step: Step, patient: Patient) -> None:
         """Free the resources a step releases, at once or ``after`` a delay (they stay busy)."""
         delay = 0.0
         if step.after is not None:
@@ -353,7 +318,7 @@ class _Replication:
             else:
                 self.pools[r].release()
 
-    def _leave(self, patient: _Patient, outcome: int) -> None:
+    def _leave(self, patient: Patient, outcome: int) -> None:
         if patient.unit is not None:
             patient.fleet.release(patient, 0.0)
         for r in patient.held:
@@ -411,25 +376,6 @@ class _Replication:
             units=np.array(unit_rows, dtype=float).reshape(-1, len(UNIT_COLUMNS)) if self.roads is not None else None)
         self._teardown()
         return log
-
-
-def time_of_day_wait(cumulative: list[float], clock: float, u: float) -> float:
-    """Minutes to wait, at ``clock`` minutes after midnight, for a time of day drawn from a
-    24-hour profile (``cumulative`` shares, uniform within each hour): drawn among the times
-    still to come today when the profile has any, otherwise from tomorrow's whole profile.
-    So a patient ready at 14:00 leaves this afternoon if the ward discharges in the afternoon."""
-    hour = min(int(clock // 60), 23)
-    before = cumulative[hour - 1] if hour else 0.0
-    done = before + (cumulative[hour] - before) * (clock - hour * 60) / 60  # the profile's share gone today
-    if 1.0 - done > 1e-12:
-        target, base = done + u * (1.0 - done), 0.0
-    else:
-        target, base = u, DAY
-    h = min(bisect_right(cumulative, target), 23)
-    low = cumulative[h - 1] if h else 0.0
-    width = cumulative[h] - low
-    at = h * 60.0 + (60.0 * (target - low) / width if width > 0 else 0.0)
-    return max(0.0, base + at - clock)
 
 
 def simulate_replication(model: Model, seed: int, replication: int, max_inside: int | None = None) -> Log:

@@ -9,7 +9,7 @@ matrix only, no positions in between. Every time is read from the band of the mo
 from __future__ import annotations
 
 from ..clock import DAY
-from ..model import Travel
+from ..model import Network, Travel
 from .draws import PerStream
 from .randomness import Streams
 
@@ -42,6 +42,19 @@ class Roads:
         if draws is None:
             draws = self._multipliers[purpose] = PerStream(self.streams, f"travel:{purpose}", self.variability.sample)
         return draws.get(stream, k)
+
+    def to_site(self, network: Network, attrs, purpose: str, stream: int, k: int, now: float) -> tuple[int, int, float]:
+        """A patient's drive from its zone to its hospital (its ``site``, or the only one):
+        (from, to, minutes); LookupError when it has no zone or no site."""
+        zone = attrs[network.zone_attribute] if network.zone_attribute >= 0 else -1
+        if zone < 0:
+            raise LookupError("a patient has no zone to travel from: give its stream a zone mix")
+        site = attrs[network.site_attribute] if network.site_attribute >= 0 else -1
+        origin = network.zone_place[zone]
+        destination = network.site_place[site] if site >= 0 else network.default_site
+        if destination < 0:
+            raise LookupError("a patient has no site (hospital) to travel to")
+        return origin, destination, self.time(origin, destination, now) * self.multiplier(purpose, stream, k)
 
 
 def from_the_road(matrix: list[list[float]], origin: int, destination: int, done: float, to: int) -> float:
