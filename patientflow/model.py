@@ -168,6 +168,7 @@ ZONE, STATION, HOSPITAL = "zone", "station", "hospital"  # Place.kind
 VEHICLE_STATES = ("at_station", "mobilising", "to_patient", "on_scene", "to_hospital", "at_hospital",
                   "clearing", "returning", "run_over")
 AT_STATION, MOBILISING, TO_PATIENT_STATE, ON_SCENE, TO_HOSPITAL, AT_HOSPITAL, CLEARING, RETURNING, RUN_OVER = range(9)
+BUSY_STATES = (1, 2, 3, 4, 5, 6)  # mobilising to clearing: a unit serving a patient (utilisation's busy)
 DISPATCH_RULES = ("nearest", "first_free")  # nearest: the free unit that reaches the patient first
 
 

@@ -37,10 +37,10 @@ from ..log import Log
 from ..model import Model
 from .output import atomic_path
 
-FORMAT = 2  # the layout of a cached log
+FORMAT = 3  # the layout of a cached log (3: with the unit log)
 DEFAULT_MIB = 2048
 _ARRAYS = ("times", "attributes", "stream", "outcome", "position", "busy", "rostered", "queue", "inside",
-           "waiting_at_end", "busy_changes")
+           "waiting_at_end", "busy_changes", "units")
 _SCALARS = ("replication", "length", "overloaded", "events_processed")
 
 
@@ -151,7 +151,9 @@ class ReplicationCache:
             raise ValueError("its contents do not match its checksum")
         waiting = arrays.pop("waiting_at_end")
         changes = arrays.pop("busy_changes")
+        units = arrays.pop("units")
         return Log(**arrays, **meta["scalars"], waiting_at_end=waiting if waiting.size else None,
+                   units=units if units.ndim == 2 else None,
                    busy_changes={int(r): changes[changes[:, 0] == r, 1:] for r in np.unique(changes[:, 0])})
 
     def put(self, identity: dict, data: bytes) -> None:

@@ -108,8 +108,9 @@ def simulate_to_precision(scenario, precision: float, seed: int | None = None, *
     else:
         per_rep = np.stack([r.stats for r in results])
         last_limiting = imprecise(rows, per_rep, precision)
-    parts = store.patients_parts([r.replication for r in results]) if store is not None else None
-    res = Results(scenario, seed, results, time.perf_counter() - started, parts)
+    numbers = [r.replication for r in results]
+    parts, units = (store.patients_parts(numbers), store.patients_parts(numbers, "units")) if store is not None else (None, None)
+    res = Results(scenario, seed, results, time.perf_counter() - started, parts, units)
     return res, PrecisionReport(precision, len(results), satisfied, last_limiting)
 
 

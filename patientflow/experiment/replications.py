@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..moments.vehicles import vehicle_minutes
 from ..log import INSIDE, Log
 from ..engine.replication import simulate_replication
 from ..model import Model
@@ -80,6 +81,9 @@ class ReplicationResult:
     overwhelmed: str = ""  # when overloaded: the resource with the longest queue at the stop
     log: Log | None = None
     patients_parquet: bytes | None = None  # when asked: the patient log as a Parquet file's bytes
+    # a network's fleets: per unit, minutes by state over the measured period (moments.vehicles)
+    vehicles: np.ndarray | None = None
+    units_parquet: bytes | None = None  # when asked, with fleets: the unit log as a Parquet file's bytes
     log_file: bytes | None = None  # when asked: the log as its file in the shared store (see .cache)
     reused: bool = False  # measured from a replication an earlier command computed
 
@@ -108,12 +112,13 @@ def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, st
     hours = np.arange(n_hours)
     measured = hours >= int(np.ceil(model.warm_up / 60))
     minutes = np.clip(log.length - hours * 60.0, 0, 60)
-    parquet = None
+    parquet = units = None
     if patients_parquet:
         from .patients import patients_frame
-        buffer = io.BytesIO()
-        patients_frame(model, log).to_parquet(buffer, index=False)
-        parquet = buffer.getvalue()
+        parquet = _parquet(patients_frame(model, log))
+        if log.units is not None:
+            from .vehicles import units_frame
+            units = _parquet(units_frame(model, log))
     with np.errstate(invalid="ignore", divide="ignore"):
         series = np.where(minutes > 0, log.inside / np.maximum(minutes, 1e-12), np.nan)
     return ReplicationResult(
@@ -122,7 +127,14 @@ def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, st
         patients=int(log.times.shape[0]),
         inside_at_end=int(np.count_nonzero(log.outcome == INSIDE)), overloaded=log.overloaded,
         overwhelmed=_longest_queue(model, log) if log.overloaded else "",
-        seconds=time.perf_counter() - started, log=log if keep_log else None, patients_parquet=parquet, reused=reused)
+        seconds=time.perf_counter() - started, log=log if keep_log else None, patients_parquet=parquet, reused=reused,
+        vehicles=vehicle_minutes(model, log), units_parquet=units)
+
+
+def _parquet(frame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def hour_of_week_records(log: Log, measured: np.ndarray, minutes: np.ndarray,

@@ -24,7 +24,7 @@ class Results:
     """Everything an experiment measured, gathered by replication number."""
 
     def __init__(self, scenario: Scenario, seed: int, results: list[ReplicationResult], seconds: float,
-                 patients_parts: list | None = None):
+                 patients_parts: list | None = None, units_parts: list | None = None):
         self.scenario = scenario
         self.seed = seed
         self.replications = [r.replication for r in results]
@@ -37,6 +37,8 @@ class Results:
         self._minutes = np.stack([r.measured_minutes for r in results])
         self._logs = [r.log for r in results if r.log is not None]
         self._patients_parts = patients_parts or []
+        self._units_parts = units_parts or []
+        self._vehicles = [r.vehicles for r in results if r.vehicles is not None]
         self._figure_patients = None  # patients_for_figures(), once read
         series = np.stack([r.inside_series for r in results])
         counted = np.sum(~np.isnan(series), axis=0)
@@ -83,6 +85,28 @@ class Results:
             return read_parts(self._patients_parts)
         frames = [patients_frame(self.scenario.model, log) for log in self._logs]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @cached_property
+    def units(self):
+        """A network's unit log: one row per span of a unit in one state (fleet, station, unit,
+        state, start, end, the patient served, the places) — for the first replications (or
+        every one written to Parquet with ``--patients``); empty without fleets."""
+        import pandas as pd
+
+        from .patients import read_parts
+        from .vehicles import units_frame
+        if self._units_parts:
+            return read_parts(self._units_parts)
+        frames = [units_frame(self.scenario.model, log) for log in self._logs if log.units is not None]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def vehicles(self, by: str = "unit"):
+        """A network's vehicle time by state, per unit (or ``by="station"``): hours a day in each
+        state, rostered hours, utilisation with its 95 % interval, and cost a day, over the
+        measured period, mean over replications; empty without fleets."""
+        from .vehicles import vehicles_table
+        days = self._minutes.sum(axis=1) / MINUTES_PER_DAY
+        return vehicles_table(self.scenario.model, self._vehicles, days, by)
 
     FIGURE_REPLICATIONS = 3
 
@@ -221,8 +245,8 @@ def run_numbers(scenario: Scenario, numbers: list[int], seed: int, *, jobs: int 
     started = time.perf_counter()
     results = run_replications(scenario.model, seed, numbers, jobs=jobs, dask=dask, keep_logs=keep_patients,
                                store=store, patients=patients, cache=chosen_cache(cache), on_done=on_done)
-    parts = store.patients_parts(numbers) if store is not None else None
-    return Results(scenario, seed, results, time.perf_counter() - started, parts)
+    parts, units = (store.patients_parts(numbers), store.patients_parts(numbers, "units")) if store is not None else (None, None)
+    return Results(scenario, seed, results, time.perf_counter() - started, parts, units)
 
 
 def _pooled(arrays: list[np.ndarray | Sparse]) -> np.ndarray:

@@ -29,9 +29,10 @@ from .output import atomic_path, output_errors
 from .replications import ReplicationResult
 
 ARRAYS = ("stats", "busy", "rostered", "queue", "inside", "measured_minutes", "inside_series", "leaving",
-          "causes", "cause_hours")
-NOT_STORED = ("log", "patients_parquet", "log_file", "reused")  # a result's fields kept out of its stored file
-FORMAT = 4  # the layout of a stored replication: a store of another layout is started afresh
+          "causes", "cause_hours", "vehicles")
+NOT_STORED = ("log", "patients_parquet", "units_parquet", "log_file", "reused")  # kept out of its stored file
+PARTS = ("patients", "units")  # a replication's logs kept beside it with --patients (the unit log: with fleets)
+FORMAT = 5  # the layout of a stored replication: a store of another layout is started afresh
 SET_ASIDE = "set-aside"
 
 
@@ -49,10 +50,11 @@ def bytes_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_stored(path: Path, identity: dict, patients: Path | None = None) -> dict:
+def read_stored(path: Path, identity: dict, parts: dict[str, Path] | None = None) -> dict:
     """The fields of the replication stored at ``path`` if it is the one ``identity`` names and
-    its checksum holds (and, with ``patients``, that patient log is the one it vouches for);
-    else :class:`NotTheReplication` saying what is wrong."""
+    its checksum holds (and each of ``parts``, a patient or unit log by kind, is the one it
+    vouches for; a unit log only where it recorded one); else :class:`NotTheReplication` saying
+    what is wrong."""
     try:
         with np.load(path) as data:
             meta = json.loads(str(data["meta"]))
@@ -64,14 +66,18 @@ def read_stored(path: Path, identity: dict, patients: Path | None = None) -> dic
         raise NotTheReplication(f"holds {_described(found)}, not {_described(identity)}")
     if checksum(meta.get("scalars", {}), arrays, ARRAYS) != meta.get("checksum"):
         raise NotTheReplication("its contents do not match its checksum")
-    if patients is not None:
+    for kind, part in (parts or {}).items():
+        expected = meta.get(f"{kind}_sha256")
+        if kind != "patients" and expected is None:
+            continue  # no fleet: no unit log
         try:
-            ok = bytes_sha256(patients.read_bytes()) == meta.get("patients_sha256")
+            ok = bytes_sha256(part.read_bytes()) == expected
         except OSError:
             ok = False
         if not ok:
-            raise NotTheReplication(f"{patients.name} is not the patient log it recorded")
-    return {**meta["scalars"], **arrays}
+            raise NotTheReplication(f"{part.name} is not the {kind[:-1]} log it recorded")
+    vehicles = arrays.pop("vehicles")
+    return {**meta["scalars"], **arrays, "vehicles": vehicles if vehicles.size else None}
 
 
 def _described(identity) -> str:
@@ -109,24 +115,26 @@ class ReplicationStore:
     def path(self, replication: int) -> Path:
         return self.dir / f"replication-{replication:05d}.npz"
 
-    def patients_part(self, replication: int) -> Path:
-        return self.dir / f"patients-{replication:05d}.parquet"
+    def patients_part(self, replication: int, kind: str = "patients") -> Path:
+        return self.dir / f"{kind}-{replication:05d}.parquet"
 
-    def patients_parts(self, replications: list[int]) -> list[Path]:
-        """The patient logs of these replications that this run checked or wrote, in order of number."""
-        return [self.patients_part(r) for r in sorted(replications) if r in self.vouched]
+    def patients_parts(self, replications: list[int], kind: str = "patients") -> list[Path]:
+        """The patient (or unit) logs of these replications that this run checked or wrote, in
+        order of number."""
+        return [p for p in (self.patients_part(r, kind) for r in sorted(replications) if r in self.vouched)
+                if kind == "patients" or p.exists()]
 
     def take(self, replication: int, patients: bool):
         """The stored result of ``replication`` (with its patient log when ``patients``), or None
         when it is not there or fails the check (then its files are set aside, with a warning)."""
-        path, part = self.path(replication), self.patients_part(replication)
-        if not path.exists() or (patients and not part.exists()):
+        path = self.path(replication)
+        parts = {kind: self.patients_part(replication, kind) for kind in PARTS} if patients else {}
+        if not path.exists() or (patients and not parts["patients"].exists()):
             return None
         try:
-            found = read_stored(path, replication_identity(self.scenario_hash, self.seed, replication),
-                                part if patients else None)
+            found = read_stored(path, replication_identity(self.scenario_hash, self.seed, replication), parts)
         except NotTheReplication as exc:
-            self._set_aside([path, part] if patients else [path])
+            self._set_aside([path, *parts.values()])
             self.on_warning(f"{path}: {exc}; set aside in {self.dir / SET_ASIDE}, replication {replication} "
                             f"runs again")
             return None
@@ -148,14 +156,19 @@ class ReplicationStore:
         scalars = {f.name: getattr(result, f.name) for f in fields(result)
                    if f.name not in ARRAYS and f.name not in NOT_STORED}
         arrays = {name: getattr(result, name) for name in ARRAYS}
+        if arrays["vehicles"] is None:
+            arrays["vehicles"] = np.zeros((0, 0))
         meta = {"identity": replication_identity(self.scenario_hash, self.seed, result.replication),
-                "checksum": checksum(scalars, arrays, ARRAYS), "scalars": scalars, "patients_sha256": None}
-        if result.patients_parquet is not None:
-            with atomic_path(self.patients_part(result.replication)) as tmp:
-                tmp.write_bytes(result.patients_parquet)
-            meta["patients_sha256"] = bytes_sha256(result.patients_parquet)
+                "checksum": checksum(scalars, arrays, ARRAYS), "scalars": scalars}
+        for kind in PARTS:
+            data = getattr(result, f"{kind}_parquet")
+            meta[f"{kind}_sha256"] = None if data is None else bytes_sha256(data)
+            if data is not None:
+                with atomic_path(self.patients_part(result.replication, kind)) as tmp:
+                    tmp.write_bytes(data)
+                setattr(result, f"{kind}_parquet", None)  # on disk now; not held in memory for the whole run
+        if meta["patients_sha256"] is not None:
             self.vouched.add(result.replication)
-            result.patients_parquet = None  # on disk now; not held in memory for the whole run
         with atomic_path(self.path(result.replication)) as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
