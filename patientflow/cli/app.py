@@ -128,7 +128,7 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default reports/<scenario file name>/)."),
     jobs: int = JOBS,
     dask: Optional[str] = DASK,
-    patients: bool = typer.Option(False, "--patients", help="Also write the patient-level log, patients.parquet."),
+    patients: bool = typer.Option(False, "--patients", help="Also write the patient-level log, patients.parquet (with a fleet, its unit log too: units.parquet)."),
     precision: Optional[float] = typer.Option(None, "--precision", min=0.001, max=0.5, help="Add replications until every moment's 95 % CI half-width is within this share of its mean (e.g. 0.05)."),
     max_replications: int = typer.Option(200, "--max-replications", min=2, help="The cap for --precision."),
     excel: bool = typer.Option(False, "--excel", help="Also write summary.xlsx (summary, utilisation, bottlenecks, staff cost)."),
@@ -163,11 +163,11 @@ def run(
     if res.overloaded:
         from ..experiment.overload import overload_text
         typer.echo(f"warning: {overload_text(res.overloaded, res.overwhelmed)}", err=True)
-    from .terminal import reuse_text
+    from .terminal import fleet_lines, reuse_text
+    for line in fleet_lines(res):
+        typer.echo(line)
     typer.echo(reuse_text(res))
-    typer.echo(f"wrote {done.folder}/report.html, summary.csv, utilisation.csv, bottlenecks.csv, run.json"
-               + (", patients.parquet" if patients else "") + (", summary.xlsx" if excel else "")
-               + f" in {res.seconds:.1f} s")
+    typer.echo(f"wrote {done.folder}/{', '.join(done.files)} in {res.seconds:.1f} s")
 
 
 @app.command()

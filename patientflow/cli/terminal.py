@@ -4,7 +4,7 @@ estimate, interval and verdict, and the report's headline in plain lines."""
 from __future__ import annotations
 
 from ..moments.verdict import judged_on
-from ..units import SHARE, interval_text
+from ..units import SHARE, interval_text, number_text
 
 _VERDICT_STYLE = {"met": "green", "close": "yellow", "missed": "red"}
 
@@ -36,3 +36,15 @@ def reuse_text(res) -> str:
     """``20 replications reused, 20 run``: what the shared store (or the run's folder) saved."""
     reused = res.reused
     return f"{reused} replication{'s' if reused != 1 else ''} reused, {len(res.replications) - reused} run"
+
+
+def fleet_lines(res) -> list[str]:
+    """Per station of a network's fleets: its rostered hours, utilisation with its interval,
+    run-over and cost a day (nothing without fleets)."""
+    stations = res.vehicles(by="station")
+    lines = []
+    for _, s in stations.iterrows():
+        lines.append(f"{s['fleet']} at {s['station']}: {number_text(s['rostered_hours_a_day'])} unit-hours a day rostered, "
+                     f"utilisation {interval_text(s['utilisation'], s['utilisation_ci_low'], s['utilisation_ci_high'], SHARE)}, "
+                     f"run-over {number_text(s['run_over_hours_a_day'])} h a day, cost {number_text(s['cost_a_day'], 0)} a day")
+    return lines

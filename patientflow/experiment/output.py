@@ -27,7 +27,7 @@ from typing import Iterator
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 OUTPUT_FILES = ("summary.csv", "report.html", "run.json", "patients.parquet", "utilisation.csv", "bottlenecks.csv",
-                "summary.xlsx")
+                "summary.xlsx", "vehicles.csv", "units.parquet")
 READY_EXPERIMENTS = "try-*.yaml"  # a run's ready experiments (see experiment.ready)
 STORE_FOLDERS = (".replications", ".candidates")  # the hidden folders a run keeps its replications in
 TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what atomic_path names its temporaries

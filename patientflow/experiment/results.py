@@ -86,6 +86,11 @@ class Results:
         frames = [patients_frame(self.scenario.model, log) for log in self._logs]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+    @property
+    def unit_parts(self) -> list:
+        """The Parquet parts holding every replication's unit log (when written, with fleets)."""
+        return list(self._units_parts)
+
     @cached_property
     def units(self):
         """A network's unit log: one row per span of a unit in one state (fleet, station, unit,

@@ -212,8 +212,16 @@ def _sections(results, wording: Wording) -> dict[str, str]:
 
     def block(figs) -> str:
         return "".join(figure_html(f, False) for f in figs)
+    fleet = ""
+    if len(results.vehicles(by="station")):
+        from .fleet_figure import fleet_figure, fleet_table
+        fleet = ("<h2 id='fleet'>The fleet</h2><p>Each unit is on duty when its station's roster has it, and works on "
+                 "past the roster's end when a job runs over. Utilisation is the time serving a patient (mobilising to "
+                 "clearing up) over rostered time; returning to the station, a unit is free to be sent.</p>"
+                 + figure_html(fleet_figure(results), False) + fleet_table(results))
     return {"cycle": figure_html(figures.cycle_map(results), True), "weakest": figure_html(figures.weakest(results), False),
-            "stages": block(stage_figs), "moments": block(moment_figs), "day": block(day_figs), "pathway": block(path_figs)}
+            "stages": block(stage_figs), "moments": block(moment_figs), "day": block(day_figs), "pathway": block(path_figs),
+            "fleet": fleet}
 
 
 def _warnings_html(results, run_meta: dict) -> str:
@@ -268,6 +276,7 @@ diamonds are critical moments.</p>
 <h2 id="day">Through the day</h2>
 {blocks['day']}
 <table style="width:auto"><tr><th>resource</th><th>busy share of rostered capacity</th></tr>{_utilisation_rows(results)}</table>
+{blocks['fleet']}
 <h2 id="pathway">The pathway {esc(wording.pathway)}</h2>
 {blocks['pathway']}
 <h2 id="summary">Summary table</h2>

@@ -41,3 +41,8 @@ def colour(k: int) -> str:
 def status_css() -> str:
     """The verdict classes of the pages' style sheet, in the palette's colours."""
     return " ".join(f".{status.replace(' ', '-')} {{ color: {c}; font-weight: 600; }}" for status, c in STATUS_TEXT.items())
+
+# a fleet's vehicle states (model.VEHICLE_STATES): free in greys and green, serving a patient in
+# the warm colours on the way out and the cool ones at and after the hospital
+STATE_COLOUR = {"at_station": PALE, "mobilising": ORANGE, "to_patient": VERMILLION, "on_scene": PINK,
+                "to_hospital": PURPLE, "at_hospital": BLUE, "clearing": SKY, "returning": GREEN, "run_over": INK}

@@ -1,7 +1,8 @@
 """A run written to its folder: the recipe ``patientflow run`` follows, for a notebook too.
 
-The folder gets report.html, summary.csv, utilisation.csv, bottlenecks.csv and run.json (and, when asked,
-patients.parquet and summary.xlsx). Finished replications are kept in it as they finish, so a
+The folder gets report.html, summary.csv, utilisation.csv, bottlenecks.csv and run.json, with a
+network's fleets vehicles.csv (per unit), and when asked patients.parquet (with fleets
+units.parquet too) and summary.xlsx. Finished replications are kept in it as they finish, so a
 killed or interrupted run resumes (each checked to be the replication it claims to be); a folder
 holding another scenario's or seed's results is cleared first, never mixed with this run. The
 folder is locked while the run writes it (a second run into it stops at once, naming this one),
@@ -39,7 +40,8 @@ class RunFolder:
     @property
     def files(self) -> list[str]:
         names = ["report.html", "summary.csv", "utilisation.csv", "bottlenecks.csv", "run.json"]
-        return names + [n for n in ("patients.parquet", "summary.xlsx") if (self.folder / n).exists()]
+        return names + [n for n in ("vehicles.csv", "patients.parquet", "units.parquet", "summary.xlsx")
+                        if (self.folder / n).exists()]
 
 
 def _ignore(_message: str) -> None:
@@ -126,10 +128,19 @@ def _write(folder: Path, res, meta: dict, patients: bool, excel: bool) -> None:
         output.csv_to(stage.path("summary.csv"), res.summary())
         output.csv_to(stage.path("utilisation.csv"), res.utilisation())
         output.csv_to(stage.path("bottlenecks.csv"), res.bottlenecks())
+        vehicles = res.vehicles()
+        if len(vehicles):
+            output.csv_to(stage.path("vehicles.csv"), vehicles)
+        else:
+            stage.remove("vehicles.csv")
         if patients:
             concat_parquet(res.patient_parts, stage.path("patients.parquet"))
         else:
             stage.remove("patients.parquet")
+        if patients and res.unit_parts:
+            concat_parquet(res.unit_parts, stage.path("units.parquet"))
+        else:
+            stage.remove("units.parquet")
         if excel:
             output.excel_to(stage.path("summary.xlsx"), {"summary": res.summary(), "utilisation": res.utilisation(),
                                                         "bottlenecks": res.bottlenecks(), "staff cost": res.staff_cost()})
