@@ -29,8 +29,3 @@ def hourly_area(starts: np.ndarray, ends: np.ndarray, n_hours: int) -> np.ndarra
 
     return np.diff(opened_minutes(a) - opened_minutes(b))
 
-
-def measured_start(warm_up: float) -> float:
-    """When the measured period of a run starts: the first whole hour after the warm-up (the
-    hourly records count from there)."""
-    return float(np.ceil(warm_up / 60)) * 60.0

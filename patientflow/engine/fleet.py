@@ -211,12 +211,14 @@ class FleetRun:
             for station in self.stations:
                 if station.unlimited and matrix[station.home][zone] < best_key:
                     best, best_key = station, matrix[station.home][zone]
-        else:
+        else:  # the unit free longest, of those with a road to the patient
+            matrix = self.roads.matrix(self.env._now)
+            now = self.env._now
             for unit in self.units:
-                if unit.available and unit.free_since < best_key:
+                if unit.available and unit.free_since < best_key and self._eta(unit, zone, matrix, now) < math.inf:
                     best, best_key = unit, unit.free_since
             if best is None:
-                best = next((s for s in self.stations if s.unlimited), None)
+                best = next((s for s in self.stations if s.unlimited and matrix[s.home][zone] < math.inf), None)
         if isinstance(best, _Station):
             unit = self._new_unit(best, len(best.units) + 1)
             self._on_duty(unit)
@@ -272,10 +274,23 @@ class FleetRun:
         return event
 
     def _serve(self, unit: Unit) -> bool:
-        """Give a unit just free the first call waiting; False when none waits."""
-        if not self.queue:
+        """Give a unit just free the first call waiting that it can reach (in queue order); False
+        when none waits, or none is on a road from where it is."""
+        queue = self.queue
+        while queue and queue[0][2] is None:
+            heappop(queue)  # taken out of turn below
+        if not queue:
             return False
-        _, _, patient, trip, zone, event = heappop(self.queue)
+        matrix = self.roads.matrix(self.env._now)
+        entry = queue[0]
+        if matrix[unit.place][entry[4]] == math.inf:
+            entry = next((e for e in sorted(queue) if e[2] is not None and matrix[unit.place][e[4]] < math.inf), None)
+            if entry is None:
+                return False
+        else:
+            heappop(queue)
+        _, _, patient, trip, zone, event = entry
+        entry[2] = None
         self.account.adjust(waiting=-1)
         self._assign(unit, patient, trip, zone, event)
         return True
@@ -341,6 +356,7 @@ class FleetRun:
         else:
             self._close(unit, self.env._now)
             self._open(unit, AT_STATION, self.env._now, unit.home, unit.home)
+            self._serve(unit)  # a call no free unit could reach from where it was
 
     # the end -------------------------------------------------------------------------------
     def finish(self, patients) -> list[float]:

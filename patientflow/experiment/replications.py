@@ -27,7 +27,7 @@ from ..engine.replication import simulate_replication
 from ..model import Model
 from ..moments.bottlenecks import split
 from ..moments.measure import counted_by_group, leaving_per_day, measure
-from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY
+from ..clock import HOURS_PER_WEEK, MINUTES_PER_DAY, measured_start
 
 PATIENT_LOG_REPLICATIONS = 5  # patient-level rows are kept in memory for this many replications
 
@@ -110,7 +110,7 @@ def result_of(model: Model, log: Log, keep_log: bool, patients_parquet: bool, st
     causes, cause_hours = split(model, log, counts)
     n_hours = log.busy.shape[1]
     hours = np.arange(n_hours)
-    measured = hours >= int(np.ceil(model.warm_up / 60))
+    measured = hours * 60.0 >= measured_start(model.warm_up)
     minutes = np.clip(log.length - hours * 60.0, 0, 60)
     parquet = units = None
     if patients_parquet:

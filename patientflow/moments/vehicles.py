@@ -12,7 +12,7 @@ import numpy as np
 
 from ..log import Log
 from ..model import BUSY_STATES, RUN_OVER, VEHICLE_STATES, Model
-from ..timeline import measured_start
+from ..clock import measured_start
 
 # the columns of vehicle_minutes: the unit's identity, minutes in each state, rostered minutes
 VEHICLE_COLUMNS = ("resource", "station", "number", *VEHICLE_STATES, "rostered")
