@@ -177,6 +177,7 @@ class SearchSpace:
 
 
 def default_vary(scenario) -> list[str]:
-    """The resources varied when none are named: every finite resource with a cost per hour."""
+    """The resources varied when none are named: every finite resource with a cost per hour, but
+    not a fleet (its units are varied per station, which this search does not do yet)."""
     return [name for name, spec in scenario.spec.resources.items()
-            if spec.cost_per_hour > 0 and (spec.roster is not None or np.isfinite(spec.count))]
+            if spec.cost_per_hour > 0 and spec.fleet is None and (spec.roster is not None or np.isfinite(spec.count))]

@@ -13,8 +13,12 @@ import numpy as np
 from ..errors import PartError, ScenarioError, hint
 from .loading import Located
 from ..model import DEFAULT_OUTCOME, Assignment, BranchModel, Model, Resource, Step, Stream, Varying, step_event_names
-from .optimise_section import constraint_problems, vary_problems
+from .optimise_section import check_optimise
 from .compile_moments import compile_journey, compile_moments
+from .derived import compile_derived
+from .fleet import fleet_capacity
+from .network import compile_network
+from .places import read_places
 from .pathway_checks import check_cycles, check_unused_resources, held_while_waiting, reachability
 from .roster import staff_by_minute
 from .schema import ScenarioSpec, StepSpec, parse_branch
@@ -113,7 +117,6 @@ class Compiler:
             return ([self.values[attr].index(v) for v in m.values], _cumulative(m.shares))
         return Assignment(attr, self.varying(mix, path, convert), purpose)
 
-
     # steps, outcomes, events ------------------------------------------------------
     def index_steps(self) -> dict[str, tuple[str, int, StepSpec]]:
         """Every step by its (scenario-wide unique) name: (pathway, position, spec)."""
@@ -165,7 +168,7 @@ class Compiler:
         out = []
         for i, (name, spec) in enumerate(self.spec.resources.items()):
             path = ("resources", name)
-            cap = None
+            count, cap = fleet_capacity(spec) if spec.fleet is not None else (spec.count, None)
             if spec.roster is not None:
                 cap = staff_by_minute(spec.roster)
             queue = -1
@@ -187,7 +190,7 @@ class Compiler:
                         if steps_by_name[init.enter][2].takes is None:
                             self.error((*path, "initial", "enter"), f"step {init.enter!r} has no takes: the occupants' remaining time is drawn from it")
                 remaining = init.remaining
-            out.append(Resource(i, name, spec.count, cap, spec.cost_per_hour, queue, occupied, enter, remaining,
+            out.append(Resource(i, name, count, cap, spec.cost_per_hour, queue, occupied, enter, remaining,
                                 spec.kind or ""))
         return out
 
@@ -335,15 +338,6 @@ class Compiler:
             stages.append((journey, journey.replace("_", " ")))
         return stages
 
-    def check_optimise(self) -> None:
-        """The optimiser's section names resources that can vary and moments that exist."""
-        opt = self.spec.optimise
-        for name, message in vary_problems(self.spec.resources, opt.vary or {}):
-            self.error(("optimise", "vary", name), message)
-        names = list(opt.constraints or ())
-        for name, message in constraint_problems(self.spec.moments, names):
-            self.error(("optimise", "constraints", names.index(name)), message)
-
 
 def _rates(spec) -> np.ndarray | None:
     """Arrivals per minute in each hour of the week, for per_day / per_hour streams."""
@@ -371,12 +365,14 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     """Compile a validated spec; raises :class:`ScenarioError` with every problem found."""
     c = Compiler(spec, located)
     c.collect_attributes()
+    places = read_places(c)
     steps_by_name = c.index_steps()
     outcomes = c.collect_outcomes()
-    events = ["arrived", *c.marks(), *[e for n, (_, _, spec) in steps_by_name.items()
-                                       for e in step_event_names(n, list(spec.hold), list(spec.use), spec.wait_until is not None,
-                                                                 spec.after is not None)],
-              "left"]
+    recorded = ["arrived", *c.marks(), *[e for n, (_, _, spec) in steps_by_name.items()
+                                         for e in step_event_names(n, list(spec.hold), list(spec.use), spec.wait_until is not None,
+                                                                   spec.after is not None)],
+                "left"]
+    events = [*recorded, *(name for name in spec.events if name not in recorded)]  # derived events last
     resources = c.resources(steps_by_name)
     steps = c.steps(steps_by_name, events, outcomes, resources)
     streams = c.streams(steps_by_name)
@@ -385,13 +381,15 @@ def compile_model(spec: ScenarioSpec, located: Located) -> Model:
     model = Model(c.attributes, c.values, events, outcomes, resources, steps, streams, [], stages, run.length,
                   run.warm_up, run.max_inside, journey.stage, journey.title)
     model.reachable_steps, model.reachable_outcomes = reachability(steps, len(outcomes))
+    model.network = compile_network(c, places, model, steps_by_name)
+    model.derived = compile_derived(c, recorded, events)
     model.moments = compile_moments(c, events, outcomes, [s.name for s in streams], stages)
     model.journey_tiers = compile_journey(c)
     check_unused_resources(c, resources, steps)
     check_cycles(c, steps)
     if not c.problems:
         model.blocking = held_while_waiting(steps, resources, streams)
-    c.check_optimise()
+    check_optimise(c)
     if c.problems:
         raise ScenarioError(c.problems)
     return model

@@ -7,7 +7,8 @@ and the child's values override it (:func:`~.merging.merge`, the one rule for va
 * mappings merge key by key — a roster merges shift by shift (a shift set to 0 removes it);
 * lists are replaced whole, except that a pathway may be patched step by step by writing it as
   a mapping of step names;
-* a resource has a ``count`` or a ``roster``: setting one replaces the other.
+* a resource has a ``count``, a ``roster`` or a ``fleet`` (and a fleet's station a ``count`` or a
+  ``roster``): setting one replaces the other.
 
 ::
 
@@ -19,7 +20,7 @@ and the child's values override it (:func:`~.merging.merge`, the one rule for va
 
 Every value remembers the file and line it came from, so each error names them. Files are read
 by the rules of :mod:`patientflow.files`: every file a scenario names (``extends:``, a profile, an
-``empirical(file.csv)``) lies inside the scenario's root; YAML holds plain values only (tags such as
+``empirical(file.csv)``, ``places.zones``, a ``travel.matrix``) lies inside the scenario's root; YAML holds plain values only (tags such as
 ``!!python/object`` are refused, never constructed), nested a bounded depth, with a bounded number
 of values once aliases are expanded.
 """
@@ -39,6 +40,7 @@ from .merging import CHANGES, Path_, changes_tree, key_paths, merge, translate, 
 
 Location = tuple[str, int]  # (file, line)
 PROFILE_KEYS = ("by_hour", "by_weekday", "by_week", "wait_until")  # a text value here names a file
+FILE_KEYS = (("places", "zones"), ("travel", "matrix"), ("travel", "matrix", "*"))  # and here (a band's matrix)
 LARGEST_WHOLE = 10**15  # beyond this, no whole number in a scenario means anything
 
 
@@ -134,7 +136,8 @@ class _Source:
         """A value that names a file (a profile, ``empirical(file.csv)``), made absolute against the
         folder of this file, if it lies inside the root; the value unchanged if it names none."""
         key = next((p for p in reversed(path) if isinstance(p, str)), None)
-        named = text.strip() if key in PROFILE_KEYS and path and path[-1] == key else empirical_file(text)
+        names_file = (key in PROFILE_KEYS and path and path[-1] == key) or names_a_file(path)
+        named = text.strip() if names_file else empirical_file(text)
         if named is None:
             return text
         try:
@@ -143,6 +146,12 @@ class _Source:
             return self._refuse(path, line, f"{shown(named, PATH_SHOWN)}: {exc}")
         self.references.append(full)
         return text.replace(named, str(full), 1) if named != text.strip() else str(full)
+
+
+def names_a_file(path: Path_) -> bool:
+    """Whether a text value at ``path`` names a file by its place in the scenario (a zones CSV,
+    a travel matrix), as a profile's does (:data:`PROFILE_KEYS`)."""
+    return any(len(path) == len(keys) and all(k in ("*", p) for k, p in zip(keys, path)) for keys in FILE_KEYS)
 
 
 def _line(position: Any, default: int) -> int:
@@ -348,7 +357,8 @@ def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple,
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))) and p not in (
-            "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str", "[key]"))
+            "Distribution", "ByAttribute", "Mix", "float", "int", "str", "tuple[float, ...]", "constrained-str", "[key]",
+            "[file]", "[inline]"))
         error = (item.get("ctx") or {}).get("error")
         if isinstance(error, PartError):
             loc = (*loc, *error.parts)
@@ -362,13 +372,17 @@ def pydantic_problems(located: Located, error: Any, model_fields: Mapping[tuple,
 def _shape(loc: tuple) -> tuple:
     """A location's shape for looking up the keys its model knows (names become ``*``)."""
     shape: list = []
-    top = {"demand": 1, "resources": 1, "moments": 1, "stages": 1}
+    top = {"demand": 1, "resources": 1, "moments": 1, "stages": 1, "events": 1}
+    named = {("resources", "*", "fleet"), ("places", "zones")}  # their keys are names too
     parts = list(loc)
     i = 0
     while i < len(parts):
         part = parts[i]
         shape.append(part)
-        if part in top and len(shape) == 1:
+        if tuple(shape) in named and i + 1 < len(parts):
+            shape.append("*")
+            i += 1
+        elif part in top and len(shape) == 1:
             if i + 1 < len(parts):
                 shape.append("*")
                 i += 1

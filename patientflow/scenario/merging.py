@@ -1,7 +1,7 @@
 """How a variant's values are merged into the scenario it extends — the one rule for files that
 ``extends:`` and for :meth:`Scenario.with_changes`: mappings key by key (a roster shift by shift),
-lists whole except a pathway patched step by step, and on a resource a ``count`` replaces a
-``roster`` and a ``roster`` a ``count``.
+lists whole except a pathway patched step by step, and on a resource (or a fleet's station) a
+``count``, a ``roster`` or a ``fleet`` replaces the others.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ Path_ = tuple  # a key path into the scenario tree: ("pathways", "ed", 0, "triag
 
 
 # keys of which a section holds one: setting one in a variant replaces the other
-EXCLUSIVE = {("resources", "*"): ("count", "roster")}
+EXCLUSIVE = {("resources", "*"): ("count", "roster", "fleet"), ("resources", "*", "fleet", "*"): ("count", "roster")}
 
 
 def merge(base: Any, over: Any, path: Path_ = (), unknown: list[Path_] | None = None) -> Any:
@@ -22,7 +22,7 @@ def merge(base: Any, over: Any, path: Path_ = (), unknown: list[Path_] | None = 
     naming a step ``base`` lacks is added to ``unknown``."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
-        shape = tuple("*" if i else p for i, p in enumerate(path)) if len(path) == 2 else None
+        shape = tuple("*" if i % 2 else p for i, p in enumerate(path)) if len(path) in (2, 4) else None
         for keys in ((EXCLUSIVE.get(shape, ()),) if shape else ()):
             given = [k for k in keys if k in over]
             if given:

@@ -46,6 +46,8 @@ def vary_problems(resources: dict, names) -> list[tuple[str, str]]:
         spec = resources.get(name)
         if spec is None:
             out.append((name, f"no resource named {name!r}" + hint(name, resources, "resources")))
+        elif spec.fleet is not None:
+            out.append((name, f"{name} is a fleet: a fleet's units are varied per station in a later part"))
         elif spec.roster is None and not np.isfinite(spec.count):
             out.append((name, f"{name} is unlimited (count: inf): there is no level to vary"))
     return out
@@ -55,3 +57,14 @@ def constraint_problems(moments: dict, names) -> list[tuple[str, str]]:
     """(name, message) for every constraint that names no moment (``journey`` is the outcome)."""
     return [(name, f"no moment named {name!r}" + hint(name, [*moments, "journey"], "moments"))
             for name in names if name != "journey" and name not in moments]
+
+
+def check_optimise(c) -> None:
+    """The optimiser's section names resources that can vary and moments that exist; ``c`` is the
+    scenario's :class:`~.compiling.Compiler`, which collects the problems."""
+    opt = c.spec.optimise
+    for name, message in vary_problems(c.spec.resources, opt.vary or {}):
+        c.error(("optimise", "vary", name), message)
+    names = list(opt.constraints or ())
+    for name, message in constraint_problems(c.spec.moments, names):
+        c.error(("optimise", "constraints", names.index(name)), message)

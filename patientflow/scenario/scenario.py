@@ -20,6 +20,10 @@ from ..model import Model
 
 def _known_keys() -> dict[tuple, list[str]]:
     from . import schema as s
+    from .derived import DerivedEventSpec
+    from .fleet import FleetStationSpec
+    from .places import PlacesSpec, ZoneSpec
+    from .travel import TravelSpec
 
     def keys(model) -> list[str]:
         return [f.alias or name for name, f in model.model_fields.items()]
@@ -28,6 +32,8 @@ def _known_keys() -> dict[tuple, list[str]]:
         ("demand", "*"): keys(s.StreamSpec), ("resources", "*"): keys(s.ResourceSpec),
         ("resources", "*", "initial"): keys(s.InitialSpec), ("moments", "*"): keys(s.MomentSpec),
         ("pathways", "*", "*", "*"): keys(s.StepSpec), ("optimise",): keys(s.OptimiseSpec),
+        ("places",): keys(PlacesSpec), ("places", "zones", "*"): keys(ZoneSpec), ("travel",): keys(TravelSpec),
+        ("events", "*"): keys(DerivedEventSpec), ("resources", "*", "fleet", "*"): keys(FleetStationSpec),
     }
 
 

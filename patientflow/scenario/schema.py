@@ -13,19 +13,20 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, WithJsonSchema, model_validator
 
-from ..distributions import Distribution, parse_duration
+from ..distributions import Distribution
 from ..errors import PartError, plain_message
 from ..clock import DAY, HOURS_PER_WEEK
 from ..targets import Tier, parse_tiers
-from .roster import Shift, parse_shift
-from .values import (BY_JSON, DISTRIBUTION_JSON, DURATION_JSON, MIX_JSON, NAMES_JSON, SHARE_JSON, ByAttribute, Mix,
-                     by_attribute, located_part, parse_count, parse_distribution_value, parse_label, parse_mix,
-                     parse_positive_duration, parse_profile, parse_share, profile_json)
+from .derived import DerivedEventSpec
+from .fleet import Dispatch, FleetStationSpec, TravelTo, fleet_problem
+from .places import PlacesSpec
+from .travel import TravelSpec
+from .values import (BY_JSON, DISTRIBUTION_JSON, MIX_JSON, NAMES_JSON, SHARE_JSON, STRICT, ByAttribute, Count, Dist,
+                     Duration, Mix, Name, PositiveDuration, Roster, Share, by_attribute, located_part,
+                     parse_distribution_value, parse_label, parse_mix, parse_share, parse_profile, profile_json)
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
-                     populate_by_name=True, allow_inf_nan=False)
 MAX_REPLICATIONS = 100_000
 SHORTEST_RUN = 1.0  # minutes: a shorter run measures nothing, and its per-day rates explode
 MOST_A_DAY = 10_000_000  # arrivals a day of one stream: beyond any region's demand
@@ -33,30 +34,14 @@ MOST_COST = 1_000_000.0  # cost per hour of one unit of a resource
 MOST_THRESHOLD_SHARE = 0.5  # a comparison's practical threshold for shares: beyond it, nothing could count
 
 
-Share = Annotated[float, BeforeValidator(parse_share), WithJsonSchema(SHARE_JSON)]
-Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_JSON)]
-PositiveDuration = Annotated[float, BeforeValidator(parse_positive_duration), WithJsonSchema(DURATION_JSON)]
-Dist = Annotated[Distribution, BeforeValidator(parse_distribution_value), WithJsonSchema(DISTRIBUTION_JSON)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-
-
 DistOrBy = Annotated[Union[Distribution, ByAttribute], by_attribute(parse_distribution_value),
                      WithJsonSchema({"anyOf": [DISTRIBUTION_JSON, BY_JSON]})]
 MixOrBy = Annotated[Union[Mix, ByAttribute], by_attribute(parse_mix), WithJsonSchema({"anyOf": [MIX_JSON, BY_JSON]})]
 
 
-def _roster(value: Any) -> tuple[Shift, ...]:
-    if not isinstance(value, dict) or not value:
-        raise ValueError('a roster maps shifts to staff, e.g. {"07:00-19:00": 5, "sat,sun 08:00-20:00": 3}')
-    shifts = tuple(located_part(parse_shift, item, item[0]) for item in value.items())
-    if not any(shift.staff for shift in shifts):
-        raise ValueError("nobody is ever on duty: give at least one shift with staff")
-    return shifts
-
-
 # ---------------------------------------------------------------- the sections
 class RunSpec(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     length: PositiveDuration = 28 * DAY
     warm_up: Duration = 0.0
     replications: int = Field(10, ge=1, le=MAX_REPLICATIONS)
@@ -73,7 +58,7 @@ class RunSpec(BaseModel):
 
 
 class StreamSpec(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     pathway: Name
     per_day: float | None = Field(None, gt=0, le=MOST_A_DAY, allow_inf_nan=False)
     per_hour: float | None = Field(None, gt=0, le=MOST_A_DAY / 24, allow_inf_nan=False)
@@ -101,7 +86,7 @@ class StreamSpec(BaseModel):
 
 
 class InitialSpec(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     occupied: Annotated[float, BeforeValidator(lambda v: v if isinstance(v, int) and not isinstance(v, bool) else parse_share(v)),
                         WithJsonSchema({"type": ["number", "string"], "description": "units occupied at time 0: a number or a share (93%)"})]
     enter: Name | None = None
@@ -115,22 +100,25 @@ class InitialSpec(BaseModel):
 
 
 class ResourceSpec(BaseModel):
-    model_config = _STRICT
-    count: Annotated[float, AllowInfNan(True), BeforeValidator(parse_count), WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})] | None = None
-    roster: Annotated[tuple[Shift, ...], BeforeValidator(_roster), WithJsonSchema(
-        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
-         "description": 'shifts and staff on them: {"07:00-19:00": 5, "mon-fri 19:00-07:00": 3}'})] | None = None
+    model_config = STRICT
+    count: Count | None = None
+    roster: Roster | None = None
     cost_per_hour: float = Field(0.0, ge=0, le=MOST_COST, allow_inf_nan=False)
     queue: Name = "fifo"
     initial: InitialSpec | None = None
     description: str = ""
     # a place (a bed, a cubicle: a fixed count patients keep) or staff; unset: inferred (experiment.costs.is_place)
     kind: Literal["staff", "place"] | None = None
+    fleet: dict[Name, FleetStationSpec] | None = None  # units at stations, instead of count or roster (see .fleet)
+    dispatch: Dispatch | None = None  # with fleet: which free unit goes (default nearest)
 
     @model_validator(mode="after")
     def _count_or_roster(self) -> "ResourceSpec":
-        if (self.count is None) == (self.roster is None):
-            raise ValueError("give either count or roster")
+        problem = fleet_problem(self)
+        if problem:
+            raise ValueError(problem)
+        if (self.count is None) == (self.roster is None) and self.fleet is None:
+            raise ValueError("give either count or roster (or a fleet of stations)")
         if self.kind == "place" and self.roster is not None:
             raise ValueError("kind: place needs a count: a roster is staff on shifts")
         return self
@@ -157,7 +145,7 @@ Then = Annotated[str, BeforeValidator(_then), WithJsonSchema(
 
 
 class BranchOption(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     p: Annotated[Union[float, ByAttribute], by_attribute(parse_share), WithJsonSchema({"anyOf": [SHARE_JSON, {"type": "object"}]})]
     then: Then = "next"
 
@@ -179,7 +167,7 @@ class StepSpec(BaseModel):
     ``takes``, free the ``use`` resources, free the ``release`` resources (``after`` a delay),
     ``assign`` attributes, then follow ``branch`` or ``then``."""
 
-    model_config = _STRICT
+    model_config = STRICT
     use: Names = ()
     hold: Names = ()
     release: Names = ()
@@ -193,10 +181,13 @@ class StepSpec(BaseModel):
     branch: dict[str, Any] | None = None
     mark: Names = ()
     then: Then = "next"
+    travel: TravelTo | None = None  # the step's time is a trip on the travel matrix (see .fleet)
     description: str = ""
 
     @model_validator(mode="after")
     def _coherent(self) -> "StepSpec":
+        if self.travel is not None and (self.takes is not None or self.use or self.hold):
+            raise ValueError("a travel step takes the travel matrix's time: it has no takes, use or hold")
         if self.gives_up_after is not None and not (self.use or self.hold):
             raise ValueError("gives_up_after needs a queue: the step must use or hold a resource")
         if self.after is not None and not self.release:
@@ -236,7 +227,7 @@ def parse_branch(value: dict) -> Branch:
 
 
 class MomentSpec(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     stage: Name
     kind: Literal["duration", "share"] = "duration"
     from_: str = Field(alias="from")
@@ -259,7 +250,7 @@ class MomentSpec(BaseModel):
 
 
 class JourneySpec(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     stage: Name = "outcome"
     target: Any = None
     title: str = "Every critical moment met"
@@ -282,7 +273,7 @@ def _vary(value: Any) -> dict[str, tuple[int, int]]:
 class OptimiseSpec(BaseModel):
     """What ``patientflow optimise`` may change and must achieve (the command line overrides)."""
 
-    model_config = _STRICT
+    model_config = STRICT
     vary: Annotated[dict[str, tuple[int, int]], BeforeValidator(_vary), WithJsonSchema({
         "anyOf": [{"type": "array", "items": {"type": "string"}},
                   {"type": "object", "additionalProperties": {"anyOf": [
@@ -312,7 +303,7 @@ class CompareSpec(BaseModel):
     in a time (threshold_wait, e.g. 2min) and in a share (threshold_share, e.g. 0.5%) that counts;
     unset, the defaults: 1 min and 1 percentage point."""
 
-    model_config = _STRICT
+    model_config = STRICT
     threshold_wait: Duration | None = None
     threshold_share: Share | None = Field(None, le=MOST_THRESHOLD_SHARE)
 
@@ -320,7 +311,7 @@ class CompareSpec(BaseModel):
 class ScenarioSpec(BaseModel):
     """The whole scenario, as validated from the (merged) file."""
 
-    model_config = _STRICT
+    model_config = STRICT
     name: str
     description: str = ""
     extends: str | None = None
@@ -329,6 +320,9 @@ class ScenarioSpec(BaseModel):
     demand: dict[Name, StreamSpec]
     resources: dict[Name, ResourceSpec] = {}
     pathways: dict[Name, list[dict[Name, StepSpec]]]
+    places: PlacesSpec | None = None  # zones, stations and hospitals (see .places)
+    travel: TravelSpec | None = None  # minutes between places (see .travel)
+    events: dict[Name, DerivedEventSpec] = {}  # derived events (see .derived)
     moments: dict[Name, MomentSpec] = {}
     journey: JourneySpec = JourneySpec()
     optimise: OptimiseSpec = OptimiseSpec()

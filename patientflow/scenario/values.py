@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BeforeValidator
+from typing import Annotated
+
+from pydantic import AllowInfNan, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ..distributions import Distribution, parse_distribution, parse_duration, read_number_column
 from ..errors import PartError
+from .roster import Shift, parse_shift
 
 
 # ---------------------------------------------------------------- small parsed values
@@ -161,3 +164,27 @@ def parse_profile(length: int):
             raise ValueError("at least one value must be above 0")
         return tuple(values)
     return BeforeValidator(validate)
+
+
+def parse_roster(value: Any) -> tuple[Shift, ...]:
+    """``{"07:00-19:00": 5, "sat,sun 08:00-20:00": 3}`` as shifts, each error at its own shift."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError('a roster maps shifts to staff, e.g. {"07:00-19:00": 5, "sat,sun 08:00-20:00": 3}')
+    shifts = tuple(located_part(parse_shift, item, item[0]) for item in value.items())
+    if not any(shift.staff for shift in shifts):
+        raise ValueError("nobody is ever on duty: give at least one shift with staff")
+    return shifts
+
+
+# ---------------------------------------------------------------- the typed fields of the specs
+STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, populate_by_name=True, allow_inf_nan=False)
+Share = Annotated[float, BeforeValidator(parse_share), WithJsonSchema(SHARE_JSON)]
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_JSON)]
+PositiveDuration = Annotated[float, BeforeValidator(parse_positive_duration), WithJsonSchema(DURATION_JSON)]
+Dist = Annotated[Distribution, BeforeValidator(parse_distribution_value), WithJsonSchema(DISTRIBUTION_JSON)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Count = Annotated[float, AllowInfNan(True), BeforeValidator(parse_count),
+                  WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["inf"]}]})]
+Roster = Annotated[tuple[Shift, ...], BeforeValidator(parse_roster), WithJsonSchema(
+    {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+     "description": 'shifts and staff on them: {"07:00-19:00": 5, "mon-fri 19:00-07:00": 3}'})]
