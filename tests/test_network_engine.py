@@ -128,7 +128,7 @@ THREE_STATIONS = """\
 name: three stations
 run: {{length: 5d, warm_up: 0d, replications: 2, seed: 11}}
 demand:
-  calls: {{per_day: 90, pathway: call, mix: {{category: {{1: 0.15, 2: 0.6, 3: 0.25}}}}}}
+  calls: {{per_day: 45, pathway: call, mix: {{category: {{1: 0.15, 2: 0.6, 3: 0.25}}}}}}
 resources:
   ambulance:
     fleet: {{north: {{roster: {{"07:00-19:00": 2, "19:00-07:00": 1}}}}, south: {{count: 2}}, east: {{roster: {{"08:00-20:00": 2}}}}}}

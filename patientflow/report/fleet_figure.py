@@ -30,9 +30,10 @@ def fleet_figure(results):
         fig.add_bar(y=labels, x=hours, orientation="h", name=state_label(state), marker_color=STATE_COLOUR[state],
                     hovertemplate="%{y}: %{x:.1f} h a day " + state_label(state) + "<extra></extra>")
     fig.update_layout(title="Where each station's unit-hours go: hours a day by state (mean over replications)",
-                      template="plotly_white", barmode="stack", height=120 + 48 * len(labels),
-                      xaxis_title="unit-hours a day", legend={"orientation": "h", "y": -0.25},
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10})
+                      template="plotly_white", barmode="stack", height=190 + 48 * len(labels),
+                      xaxis_title="unit-hours a day",
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
+                      margin={"l": 10, "r": 10, "t": 110, "b": 10})
     fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
