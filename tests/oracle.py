@@ -148,8 +148,12 @@ class Pathways:
 
 
 def attribute_values(spec: dict, name: str) -> list[str]:
-    """Every value the scenario can give an attribute: stream sets and mixes, step assigns, branches."""
+    """Every value the scenario can give an attribute: stream sets and mixes, step assigns, branches;
+    a network's zones (``zone``: every zone of ``places``, from its CSV or written inline)."""
     values: list[str] = []
+    zones = (spec.get("places") or {}).get("zones")
+    if name == "zone" and zones is not None:
+        values += list(zones) if isinstance(zones, dict) else list(pd.read_csv(zones, comment="#")["name"].astype(str))
     for stream in spec["demand"].values():
         if name in (stream.get("set") or {}):
             values.append(str(stream["set"][name]))
@@ -325,8 +329,19 @@ def verdict(tier: Tier | None, record: dict) -> str:
     return "met" if all(sides) else "missed" if not sides[1] and not sides[2] else "close"
 
 
+def with_derived_events(patients: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """The patients with each derived event (``events:``) recomputed from its sources: the
+    earliest of them that happened, each plus its minutes (the column written is not read)."""
+    patients = patients.copy()
+    for name, derived in (spec.get("events") or {}).items():
+        sources = np.column_stack([patients[event].to_numpy(dtype=float) + offset for event, offset in derived["earliest"]])
+        patients[name] = np.where(np.isnan(sources).all(axis=1), np.nan, np.nanmin(np.where(np.isnan(sources), np.inf, sources), axis=1))
+    return patients
+
+
 def oracle_summary(patients: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """summary.csv as the contract defines it, recomputed from the patients and the scenario dict."""
+    patients = with_derived_events(patients, spec)
     graph = Pathways(spec["pathways"])
     per_replication = [replication_rows(p, spec, graph) for _, p in patients.groupby("replication", sort=True)]
     records = []

@@ -28,6 +28,7 @@ import pytest
 import patientflow as pf
 from oracle import PER_DAY, oracle_summary
 from oracle_bottlenecks import oracle_bottlenecks
+from oracle_vehicles import oracle_vehicles, rostered_hours_a_day
 from oracle_report import WEAKEST_BARS, headline, key_figures, named_tiers, titled, weakest
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios"
@@ -55,6 +56,7 @@ SCENARIOS = {
     "baseline": ("baseline.yaml", ""),
     "more_ward_beds": ("more_ward_beds.yaml", EXTRA_MOMENTS),
     "earlier_discharges": ("earlier_discharges.yaml", ""),
+    "network": ("network/network.yaml", ""),  # places, a fleet, travel by band, the ARP clock start, by zone
 }
 COUNT_COLUMNS = ("n", "n_open", "replications")
 CONTRACT_COLUMNS = ("moment", "stage", "kind", "group", "critical", "unit", "n", "n_open", "mean", "mean_ci_low",
@@ -77,6 +79,7 @@ class Run:
     page: str
     patients: pd.DataFrame
     bottlenecks: pd.DataFrame  # bottlenecks.csv as written
+    folder: Path  # the run's output folder
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -111,7 +114,7 @@ def run(request, tmp_path_factory) -> Run:
     patients = pd.read_parquet(out / "patients.parquet")
     oracle = oracle_summary(patients, spec)
     return Run(name, spec, csv, oracle, (out / "report.html").read_text(encoding="utf-8"), patients,
-               pd.read_csv(out / "bottlenecks.csv", dtype=str, keep_default_na=False))
+               pd.read_csv(out / "bottlenecks.csv", dtype=str, keep_default_na=False), out)
 
 
 def row_key(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -271,7 +274,8 @@ def labels_row(label: str, row) -> bool:
     if row["group"] == "all":
         return True
     attribute, value = row["group"].split("=", 1)
-    return re.search(rf"\b{re.escape(attribute)}\W{{0,3}}{re.escape(value)}\b", label) is not None
+    value = "[ _]".join(re.escape(word) for word in value.split("_"))  # a page writes old_town as "old town"
+    return re.search(rf"\b{re.escape(attribute)}\W{{0,3}}{value}\b", label) is not None
 
 
 def text_shows(text: str, value: float, unit: str) -> bool:
@@ -545,3 +549,19 @@ def test_weakest_moments_figure_ranks_the_tiers_not_met(run):
     else:
         problems += [f"{w.label} left out" for w in expected[:WEAKEST_BARS]]
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+
+
+def test_vehicles_csv_equals_an_independent_recomputation_from_the_unit_log(run):
+    if "places" not in run.spec or not run.spec.get("places"):
+        assert not (run.folder / "vehicles.csv").exists() and not (run.folder / "units.parquet").exists()
+        return
+    written = pd.read_csv(run.folder / "vehicles.csv")
+    expected = oracle_vehicles(pd.read_parquet(run.folder / "units.parquet"), run.spec)
+    assert list(written["unit"]) == list(expected["unit"])
+    numbers = [c for c in written.columns if c not in ("fleet", "station", "unit")]
+    assert set(numbers) == set(expected.columns) - {"fleet", "station", "unit"}
+    np.testing.assert_allclose(written[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=1e-5, atol=1e-9)
+    by_station = expected.groupby("station", sort=False)["rostered_hours_a_day"].sum()
+    assert by_station.to_dict() == pytest.approx(rostered_hours_a_day(run.spec, "ambulance"))
+    CHECKED["vehicles.csv"][run.name] += written[numbers].size
+
