@@ -375,6 +375,21 @@ def test_a_variant_giving_a_fleet_replaces_the_pools_count(tmp_path):
     assert model.resources[0].count == 4.0 and model.network.fleets[0].station_names == ["north"]
 
 
+def test_with_several_hospitals_a_patients_site_names_one(tmp_path):
+    rows = matrix_rows() + [f"{z},city,5" for z in "abc"] + [f"city,{p},5" for p in ("a", "b", "c", "north", "south")]
+    text = SCENARIO.replace("hospitals: {county: [5.0, 5.0]}", "hospitals: {county: [5.0, 5.0], city: [2.0, 2.0]}")
+    sited = text.replace("mix: {category: {1: 0.2, 2: 0.8}}", "mix: {category: {1: 0.2, 2: 0.8}, site: {city: 0.4, county: 0.6}}")
+    network = pf.load_scenario(write_network(tmp_path, sited, rows=rows)).model.network
+    model = pf.load_scenario(tmp_path / "scenario.yaml").model
+    assert model.values[network.site_attribute] == ["county", "city"]  # in the order of places.hospitals
+    assert [network.places[p].name for p in network.site_place] == ["county", "city"] and network.default_site == -1
+    line, key, message = only(write_network(tmp_path / "unsited", text, rows=rows))
+    assert key == "pathways.call.4.to_hospital.travel" and "each patient needs a site" in message
+    typo = sited.replace("city: 0.4", "cty: 0.4")
+    (problem,) = [p for p in problems(write_network(tmp_path / "typo", typo, rows=rows)) if p.key == "demand.calls.mix.site"]
+    assert "'cty' is not a hospital of places; did you mean 'city'?" in problem.message
+
+
 # ---------------------------------------------------------------- derived events
 def test_derived_times_are_the_earliest_source_present_plus_its_minutes():
     nan = np.nan
