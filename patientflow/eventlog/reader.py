@@ -62,6 +62,7 @@ import numpy as np
 
 from ..errors import Problem
 from ..files import root_for
+from ..log import derived_times
 from .exclusions import Exclusions
 from .labels import INSIDE, attribute_values, fill_fixed_attributes, tell_streams
 from .mapping import EventLogError, LogMapping, check_mapping, default_mapping, mapping_path, read_mapping
@@ -204,6 +205,7 @@ class _Reader:
         patients = patients[keep].reset_index(drop=True)
         from .inference import fill_along_paths
         self.notes.append(fill_along_paths(self.model, patients, unknown=unknown[keep]))
+        fill_derived(self.model, patients)
         return self._event_log(patients, times, unknown[keep], n_rows, origin)
 
     # steps ----------------------------------------------------------------------------
@@ -296,3 +298,14 @@ class _Reader:
         exclusions, excluded_rows, blanked = self.out.listed(self.path)
         return EventLog(self.path, self.scenario, self.mapping, patients, exclusions, excluded_rows, n_rows, origin,
                         end, self.notes, blanked, unknown & np.isnan(patients[self.model.events].to_numpy(dtype=float)))
+
+
+def fill_derived(model, patients) -> None:
+    """The scenario's derived events (``events:``, such as the response clock's start) computed
+    from the patients' recorded times, as a replication computes them (:func:`derived_times`)."""
+    if not model.derived or not len(patients):
+        return
+    times = patients[model.events].to_numpy(dtype=float, copy=True)
+    derived_times(times, model.derived)
+    for event, _ in model.derived:
+        patients[model.events[event]] = times[:, event]

@@ -7,6 +7,9 @@
   :mod:`.optimise_section` (what the optimiser may vary);
 * :mod:`.compiling` resolves every name into the :class:`~patientflow.model.Model`, with
   :mod:`.compile_moments` and :mod:`.pathway_checks` (reachability, unused resources, loops);
+* the ambulance network: :mod:`.places` (zones, stations, hospitals), :mod:`.travel` (matrices by
+  band of the day), :mod:`.fleet` (units at stations, a unit's trip), :mod:`.derived` (events
+  computed from others), put together by :mod:`.network`;
 * :mod:`.checks` warns of what will run but is probably not meant (it runs the engine briefly);
 * :mod:`.scenario` is the immutable Scenario.
 

@@ -107,7 +107,7 @@ def variant_lines(scenario, resource: str) -> list[str]:
     for path, (file, line) in sorted(located.locations.items(), key=lambda item: (item[1][1], len(item[0]))):
         if file not in (own, CHANGES) or len(path) < 2:
             continue
-        loads = (path[:2] == ("resources", resource) and len(path) >= 3 and path[2] in ("count", "roster")) \
+        loads = (path[:2] == ("resources", resource) and len(path) >= 3 and path[2] in ("count", "roster", "fleet")) \
             or (path[0] == "pathways" and len(path) >= 5 and path[3] in steps and path[4] in ("takes", "use", "hold")) \
             or (path[0] == "demand" and len(path) >= 3 and path[2] in ("per_day", "per_hour", "by_hour", "by_week"))
         if loads:

@@ -123,9 +123,9 @@ def _written(spec) -> set[str]:
     return {k for k, f in type(spec).model_fields.items() if getattr(spec, k) != f.default}
 
 
-def compile_trips(c, steps_by_name, steps, fleets: dict[int, Fleet], resources) -> None:
+def compile_trips(c, steps_by_name, steps, resources) -> None:
     """``Step.travel`` and ``Step.trip`` set, and every misuse of a fleet or a travel step reported."""
-    fleet_names = {resources[r].name for r in fleets}
+    fleet_names = {name for name, spec in c.spec.resources.items() if spec.fleet is not None}
     in_trip: set[int] = set()
     for index, (name, (pathway, position, spec)) in enumerate(steps_by_name.items()):
         path = ("pathways", pathway, position, name)

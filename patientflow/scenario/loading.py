@@ -151,7 +151,8 @@ class _Source:
 def names_a_file(path: Path_) -> bool:
     """Whether a text value at ``path`` names a file by its place in the scenario (a zones CSV,
     a travel matrix), as a profile's does (:data:`PROFILE_KEYS`)."""
-    return any(len(path) == len(keys) and all(k in ("*", p) for k, p in zip(keys, path)) for keys in FILE_KEYS)
+    return any(len(path) == len(keys) and all(k == p or (k == "*" and isinstance(p, str)) for k, p in zip(keys, path))
+               for keys in FILE_KEYS)
 
 
 def _line(position: Any, default: int) -> int:

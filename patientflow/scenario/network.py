@@ -26,7 +26,7 @@ def compile_network(c, places: Places | None, model: Model, steps_by_name) -> Ne
     """The model's network (None without places), every problem reported to ``c``; sets the
     steps' ``travel`` and ``trip`` and adds the zone mixes to the streams."""
     fleets = compile_fleets(c, places)
-    compile_trips(c, steps_by_name, model.steps, fleets, model.resources)
+    compile_trips(c, steps_by_name, model.steps, model.resources)
     travelling = [s for s in model.steps if s.travel in (TO_PATIENT, TO_SITE)]
     if places is None:
         if c.spec.travel is not None:
@@ -34,6 +34,8 @@ def compile_network(c, places: Places | None, model: Model, steps_by_name) -> Ne
         for step in travelling:
             c.error(_step_path(c, step) + ("travel",), "a travel step needs places and travel: give places: and travel:")
         return None
+    if not places.complete:
+        return None  # what depends on the places is not checked against places read wrong
     travel = compile_travel(c, places)
     zone = model.attributes.index("zone")
     site = model.attributes.index("site") if "site" in model.attributes else -1
@@ -46,15 +48,14 @@ def compile_network(c, places: Places | None, model: Model, steps_by_name) -> Ne
             c.error(_step_path(c, step) + ("travel",), "with several hospitals each patient needs a site: give the attribute "
                                                        "site (a stream's mix or set, or a step's assign)")
     zone_mixes(c, places, model, zone, {s.index for s in travelling})
-    if travel is not None:
-        for r, fleet in fleets.items():
-            for band, z in unreachable_zones(travel, list(range(len(places.zones.names))), [s.place for s in fleet.stations]):
-                c.error(("resources", model.resources[r].name, "fleet"),
-                        f"no station of {model.resources[r].name} can reach zone {places.places[z].name!r}"
-                        + (f" in band {band}" if band != "all" else "") + ": every station -> zone is no road")
-                break
     if travel is None:
         return None
+    for r, fleet in fleets.items():
+        for band, z in unreachable_zones(travel, list(range(len(places.zones.names))), [s.place for s in fleet.stations])[:1]:
+            name, zone_name = model.resources[r].name, places.places[z].name
+            c.error(("resources", name, "fleet"), f"no station of {name} can reach zone {zone_name!r}: "
+                    + ", ".join(f"{s} -> {zone_name}" for s in fleet.station_names) + " "
+                    + ("is" if len(fleet.stations) == 1 else "are") + " no road" + (f" in band {band}" if band != "all" else ""))
     site_place = [places.index(v) if v in places.names(HOSPITAL) else -1 for v in model.values[site]] if site >= 0 else []
     return Network(places.places, travel, fleets, zone, list(range(len(places.zones.names))), site, site_place, default_site)
 
@@ -82,8 +83,23 @@ def zone_mixes(c, places: Places, model: Model, zone: int, travelling: set[int])
                           f"(in mix or set): give the zones a share for the rest, or this stream mix: {{zone: ...}}")
             continue
         if assignment is None:
+            if missing_shares(c, zones, model):
+                return
             assignment = c.assignment("zone", zone_mix(zones), ("places", "zones"), "mix:zone")
         stream.mixes.append(assignment)
+
+
+def missing_shares(c, zones, model: Model) -> bool:
+    """Whether some value of the attribute the zones' shares depend on has no shares (reported)."""
+    if zones.by is None or None in zones.shares or zones.by not in model.attributes:
+        return False
+    missing = [v for v in model.values[model.attributes.index(zones.by)] if v not in zones.shares]
+    if missing:
+        by, value = zones.by, missing[0]
+        c.error(("places", "zones"), f"no zone shares for {by} = {value}: give them (a column share_{by}_{value}, "
+                                     f"or inline share: {{by: {by}, {value}: ...}}), or shares for the rest (a column "
+                                     "share, or other)")
+    return bool(missing)
 
 
 def zone_mix(zones) -> Mix | ByAttribute:

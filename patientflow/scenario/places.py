@@ -40,6 +40,7 @@ MOST_KM = 20_000.0  # a coordinate beyond this is off the planet
 ZONE_COLUMNS = ("name", "x_km", "y_km")
 SHARE_COLUMN = "share"
 SUM_TOLERANCE = 1e-6  # shares summing this close to 1 sum to 1
+MOST_ROW_PROBLEMS = 10  # problems listed per CSV file
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -109,6 +110,7 @@ class Places:
 
     places: list[Place]
     zones: Zones
+    complete: bool = True  # read without a problem (else what depends on them is not checked)
 
     def names(self, kind: str | None = None) -> list[str]:
         return [p.name for p in self.places if kind is None or p.kind == kind]
@@ -140,6 +142,28 @@ def read_table(path: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     return header[0], header[1], rows
 
 
+def row_reporter(c, path: str):
+    """``bad(line, column, message)``: a problem at a line of the CSV ``path``, reported to ``c``;
+    after :data:`MOST_ROW_PROBLEMS` of them, one more says the rest are not listed."""
+    count = 0
+
+    def bad(line: int, key: str, message: str) -> None:
+        nonlocal count
+        count += 1
+        if count <= MOST_ROW_PROBLEMS:
+            c.problems.append(Problem(shown_file, line, key, message))
+        elif count == MOST_ROW_PROBLEMS + 1:
+            c.problems.append(Problem(shown_file, line, key, f"and more problems from here on (the first {MOST_ROW_PROBLEMS} are listed)"))
+    shown_file = file_shown(path)
+    return bad
+
+
+def file_shown(path: str) -> str:
+    """A file as a problem names it: relative to the current folder when it lies inside it."""
+    full, here = Path(path), Path.cwd().resolve()
+    return str(full.relative_to(here)) if full.is_relative_to(here) else str(full)
+
+
 def read_places(c) -> Places | None:
     """The scenario's places (None when it gives none), every problem reported to ``c`` (the
     :class:`~.compiling.Compiler`); the ``zone`` attribute gets the zone names as its values, in
@@ -147,6 +171,7 @@ def read_places(c) -> Places | None:
     spec = c.spec.places
     if spec is None:
         return None
+    before = len(c.problems)
     zones = _inline_zones(c, spec.zones) if isinstance(spec.zones, dict) else _zone_file(c, spec.zones)
     if zones is None:
         return None
@@ -162,7 +187,7 @@ def read_places(c) -> Places | None:
             places.append(Place(name, kind, x, y))
     order_values(c, "zone", zones.names, "zone")
     order_values(c, "site", list(spec.hospitals), "hospital")
-    return Places(places, zones)
+    return Places(places, zones, len(c.problems) == before)
 
 
 def order_values(c, attribute: str, names: list[str], what: str) -> None:
@@ -243,11 +268,7 @@ def _zone_file(c, path: str) -> Zones | None:
     except (FileRefused, ValueError) as exc:
         c.error(("places", "zones"), f"{shown(Path(path).name, PATH_SHOWN)}: {exc}")
         return None
-    problems = c.problems
-
-    def bad(line: int, key: str, message: str) -> None:
-        problems.append(Problem(path, line, key, message))
-
+    bad = row_reporter(c, path)
     missing = [col for col in ZONE_COLUMNS if col not in header]
     if missing:
         bad(line0, missing[0], f"the zones file needs the columns {', '.join(ZONE_COLUMNS)} "
@@ -258,7 +279,8 @@ def _zone_file(c, path: str) -> Zones | None:
     shares: dict[str | None, list[float]] = {key: [] for key in share_cols.values()}
     for line, cells in rows:
         if len(cells) != len(header):
-            bad(line, "row", f"{len(cells)} values, the header names {len(header)} columns")
+            bad(line, "row", f"{len(cells)} value{'s' * (len(cells) != 1)}, the header names {len(header)} columns "
+                                "(values are separated by commas)")
             continue
         row = dict(zip(header, cells))
         name = row["name"]
@@ -279,11 +301,13 @@ def _zone_file(c, path: str) -> Zones | None:
     if not zones.names:
         bad(line0, "file", "no zones: give a row per zone")
         return None
+    if len(zones.names) < len(rows):
+        return zones  # the shares of the rows read do not tell
     for col, key in share_cols.items():
         total = sum(shares[key])
-        if abs(total - 1) > SUM_TOLERANCE and len(shares[key]) == len(zones.names):
+        if abs(total - 1) > SUM_TOLERANCE:
             bad(line0, col, f"the zones' shares in column {col} sum to {total:.6g}, not 1")
-    zones.shares = shares if all(len(v) == len(zones.names) for v in shares.values()) else {}
+    zones.shares = shares
     return zones
 
 

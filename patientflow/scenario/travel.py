@@ -34,10 +34,10 @@ from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema, model_va
 
 from ..clock import MINUTES_PER_DAY
 from ..distributions import parse_duration
-from ..errors import PartError, Problem, hint
+from ..errors import PartError, hint
 from ..files import PATH_SHOWN, FileRefused, shown
 from ..model import HOSPITAL, STATION, ZONE, Travel
-from .places import Places, read_table
+from .places import Places, read_table, row_reporter
 from .roster import parse_shift, shift_minutes
 from .values import STRICT, Dist
 
@@ -189,10 +189,7 @@ def read_matrix(c, path: str, key: tuple, places: Places) -> np.ndarray | None:
         c.error(key, f"{shown(Path(path).name, PATH_SHOWN)}: {exc}")
         return None
     before = len(c.problems)
-
-    def bad(line: int, column: str, message: str) -> None:
-        c.problems.append(Problem(path, line, column, message))
-
+    bad = row_reporter(c, path)
     missing = [col for col in MATRIX_COLUMNS if col not in header]
     extra = [col for col in header if col not in MATRIX_COLUMNS]
     if missing or extra:
@@ -204,7 +201,8 @@ def read_matrix(c, path: str, key: tuple, places: Places) -> np.ndarray | None:
     where = np.zeros((len(names), len(names)), dtype=np.int64)
     for line, cells in rows:
         if len(cells) != len(header):
-            bad(line, "row", f"{len(cells)} values, the header names {len(header)} columns")
+            bad(line, "row", f"{len(cells)} value{'s' * (len(cells) != 1)}, the header names {len(header)} columns "
+                                "(values are separated by commas)")
             continue
         row = dict(zip(header, cells))
         ends = []
