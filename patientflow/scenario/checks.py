@@ -36,7 +36,8 @@ def offered_load(scenario, seed: int = 0) -> dict[str, tuple[float, float]]:
     scale = max(1.0, expected_patients(short) / PROBE_PATIENTS)
     unlimited = [dataclasses.replace(r, count=math.inf, capacity_by_minute=None,
                                      initial_occupied=round(r.initial_occupied / scale)) for r in model.resources]
-    probe = dataclasses.replace(short, resources=unlimited, streams=[_thinner(st, scale) for st in model.streams])
+    probe = dataclasses.replace(short, resources=unlimited, streams=[_thinner(st, scale) for st in model.streams],
+                                network=_unlimited_fleets(model.network))
     log = simulate_replication(probe, seed, 0)
     first = int(math.ceil(probe.warm_up / 60))
     days = (log.length - first * 60) / MINUTES_PER_DAY
@@ -49,6 +50,15 @@ def offered_load(scenario, seed: int = 0) -> dict[str, tuple[float, float]]:
             rostered = float(resource.count) * 24  # type: ignore[arg-type]
         out[resource.name] = (offered, rostered)
     return out
+
+
+def _unlimited_fleets(network):
+    """A network whose every fleet station has as many units as are needed (the probe's)."""
+    if network is None or not network.fleets:
+        return network
+    fleets = {r: dataclasses.replace(f, stations=[dataclasses.replace(s, count=math.inf, capacity_by_minute=None)
+                                                  for s in f.stations]) for r, f in network.fleets.items()}
+    return dataclasses.replace(network, fleets=fleets)
 
 
 def _thinner(stream, scale: float):
