@@ -43,7 +43,7 @@ def test_the_example_lists_its_zones_then_its_stations_then_its_hospital(network
     assert len(zones) == 8
     assert [(p.name, p.kind) for p in places[len(zones):]] == [
         ("central", STATION), ("north", STATION), ("south", STATION), ("county", HOSPITAL)]
-    assert (places[-1].x, places[-1].y) == (10.5, 14.5)
+    assert (places[-1].x, places[-1].y) == (6.3, 8.7)
 
 
 def test_the_example_travels_on_a_peak_and_an_off_peak_matrix_chosen_by_the_minute_of_the_day(network):
