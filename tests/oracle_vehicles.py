@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -30,25 +29,27 @@ def rostered_hours_a_day(spec: dict, fleet: str) -> dict[str, float]:
     return out
 
 
-def oracle_vehicles(units: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """vehicles.csv as the README defines it, one row per unit."""
+def oracle_vehicles(units: pd.DataFrame, spec: dict, by: tuple[str, ...] = ("fleet", "station", "unit")) -> pd.DataFrame:
+    """vehicles.csv as the README defines it, one row per unit (or per station, ``by``: each
+    station's units added up before its utilisation is taken, replication by replication)."""
     run = spec["run"]
     start, end = math.ceil(run["warm_up"] / 60) * 60.0, run["length"]
     days = (end - start) / 1440
     clipped = units.assign(minutes=(units["end"].clip(upper=end) - units["start"].clip(lower=start)).clip(lower=0))
-    per = clipped.pivot_table(index=["replication", "fleet", "station", "unit"], columns="state", values="minutes",
+    per = clipped.pivot_table(index=["replication", *by], columns="state", values="minutes",
                               aggfunc="sum", fill_value=0.0, observed=True)
     per = per.reindex(columns=[*STATES, "run_over"], fill_value=0.0)
     replications = sorted(units["replication"].unique())
     rows = []
-    for (fleet, station, unit), mine in per.groupby(level=["fleet", "station", "unit"], sort=False):
-        mine = mine.droplevel(["fleet", "station", "unit"]).reindex(replications, fill_value=0.0)
+    for key, mine in per.groupby(level=list(by), sort=False):
+        mine = mine.droplevel(list(by)).reindex(replications, fill_value=0.0)
         hours = mine / 60 / days
         rostered = hours[list(STATES)].sum(axis=1) - hours["run_over"]
         utilisation = hours[list(SERVING)].sum(axis=1) / rostered
         n = len(utilisation)
         half = stats.t.ppf(0.975, n - 1) * utilisation.std(ddof=1) / math.sqrt(n)
-        row = {"fleet": fleet, "station": station, "unit": unit}
+        row = dict(zip(by, key))
+        fleet = row["fleet"]
         row.update({f"{s}_hours_a_day": float(hours[s].mean()) for s in (*STATES, "run_over")})
         row.update(rostered_hours_a_day=float(rostered.mean()), utilisation=float(utilisation.mean()),
                    utilisation_ci_low=float(utilisation.mean() - half), utilisation_ci_high=float(utilisation.mean() + half),

@@ -565,3 +565,32 @@ def test_vehicles_csv_equals_an_independent_recomputation_from_the_unit_log(run)
     assert by_station.to_dict() == pytest.approx(rostered_hours_a_day(run.spec, "ambulance"))
     CHECKED["vehicles.csv"][run.name] += written[numbers].size
 
+
+def test_the_reports_fleet_figure_and_table_equal_an_independent_recomputation(run):
+    if not run.spec.get("places"):
+        assert "id='fleet'" not in run.page
+        return
+    stations = oracle_vehicles(pd.read_parquet(run.folder / "units.parquet"), run.spec, by=("fleet", "station"))
+    figure = next(f for f in plotly_figures(run.page) if title_text(f["layout"]).startswith("Where each station"))
+    labels = [f"{f.replace('_', ' ')} · {s.replace('_', ' ')}" for f, s in zip(stations["fleet"], stations["station"])]
+    states = ("at station", "mobilising", "to patient", "on scene", "to hospital", "at hospital", "clearing", "returning")
+    assert [t["name"] for t in figure["data"]] == list(states)
+    for trace in figure["data"]:
+        shown = dict(zip(plotly_array(trace["y"]), plotly_array(trace["x"])))
+        expected = stations[f"{trace['name'].replace(' ', '_')}_hours_a_day"]
+        assert [shown[label] for label in labels] == pytest.approx(list(expected), rel=1e-9, abs=1e-9)
+        CHECKED["report fleet figure"][run.name] += len(labels)
+    start, end = section(run.page, "fleet")
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>",
+                      run.page[start:end])
+    assert len(rows) == len(stations)
+    for cells, (_, s) in zip(rows, stations.iterrows()):
+        cells = [html.unescape(c) for c in cells]
+        assert cells[1] == s["station"].replace("_", " ")
+        assert float(cells[2].replace(",", "")) == pytest.approx(s["rostered_hours_a_day"], abs=0.05)
+        assert not interval_problems(cells[3], (100 * s["utilisation"], 100 * s["utilisation_ci_low"],
+                                                100 * s["utilisation_ci_high"]), "%")
+        assert float(cells[4].replace(",", "")) == pytest.approx(s["run_over_hours_a_day"], abs=0.05)
+        assert float(cells[5].replace(",", "")) == pytest.approx(s["cost_a_day"], abs=0.5)
+        CHECKED["report fleet table"][run.name] += 6
+

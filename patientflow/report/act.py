@@ -36,7 +36,7 @@ class Action:
 
 
 def _label(miss: Miss) -> str:
-    """``Response (call to ambulance at scene), category 2``."""
+    """``Response (clock start to ambulance at scene), category 2``."""
     return miss.title + (f", {group_label(miss.group)}" if miss.group != "all" else "")
 
 

@@ -309,6 +309,11 @@ class Plots:
     def staffing(self):
         return staffing(self._results)
 
+    def fleet(self):
+        """A network's fleet: each station's unit-hours a day by state."""
+        from .fleet_figure import fleet_figure
+        return fleet_figure(self._results)
+
     def pathway(self):
         return pathway(self._results)
 

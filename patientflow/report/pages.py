@@ -215,7 +215,8 @@ def _sections(results, wording: Wording) -> dict[str, str]:
     fleet = ""
     if len(results.vehicles(by="station")):
         from .fleet_figure import fleet_figure, fleet_table
-        fleet = ("<h2 id='fleet'>The fleet</h2><p>Each unit is on duty when its station's roster has it, and works on "
+        fleet = ('<h2 id="fleet">The fleet</h2>'
+                 "<p>Each unit is on duty when its station's roster has it, and works on "
                  "past the roster's end when a job runs over. Utilisation is the time serving a patient (mobilising to "
                  "clearing up) over rostered time; returning to the station, a unit is free to be sent.</p>"
                  + figure_html(fleet_figure(results), False) + fleet_table(results))
@@ -254,7 +255,7 @@ def render(results, run_meta: dict, wording: Wording = SIMULATED, act: Path | No
 <p>{esc(scenario.spec.description)}</p>
 <nav><a href="#act">Act here first</a><a href="#cycle">Service cycle</a><a href="#weakest">Weakest moments</a>
 <a href="#figures">Key figures</a><a href="#stages">Stage by stage</a><a href="#day">Through the day</a>
-<a href="#pathway">Pathway</a><a href="#summary">Summary table</a><a href="#method">Method</a></nav>
+{'<a href="#fleet">Fleet</a>' if blocks['fleet'] else ''}<a href="#pathway">Pathway</a><a href="#summary">Summary table</a><a href="#method">Method</a></nav>
 {act_html(results, act)}
 <div class="headline">{headline(results)}</div>
 {_warnings_html(results, run_meta)}
