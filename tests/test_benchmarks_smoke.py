@@ -22,6 +22,7 @@ EXPECTED = {
     "parallel_speedup", "parallel_speedup_warm", "parallel_ceiling", "parallel_efficiency",
     "peak_rss_10_mib", "peak_rss_100_mib", "peak_rss_100_collected_mib", "memory_growth",
     "short_replication_ratio", "compare_after_run_ratio", "optimise_baseline_seconds",
+    "network_patients_per_second", "network_time_ratio",
 }
 SKIPPABLE = {"parallel_speedup_warm"}  # not measured in quick mode
 NEED_BASELINE = {"baseline_year_seconds", "baseline_year_patients_per_second", "parallel_speedup",

@@ -50,7 +50,10 @@ def cli(*args) -> subprocess.CompletedProcess:
 
 
 def stored(out: Path) -> list[Path]:
-    return sorted((out / ".replications").glob("replication-*.npz"))
+    try:
+        return sorted((out / ".replications").glob("replication-*.npz"))
+    except FileNotFoundError:  # the run is making its store afresh at this moment
+        return []
 
 
 def wait_for_stored(out: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:
