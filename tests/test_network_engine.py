@@ -370,3 +370,32 @@ def test_from_the_road_takes_the_shorter_of_back_and_on():
     assert from_the_road(matrix, 0, 1, 0.25, 2) == pytest.approx(15.0)
     assert from_the_road(matrix, 0, 1, 0.9, 2) == pytest.approx(min(18 + 10, 2 + 10))
     assert from_the_road(matrix, 0, 1, 0.0, 1) == pytest.approx(20.0)
+
+
+# ------------------------------------------------------------------ a crew more at one station
+BUNDLED = __import__("pathlib").Path(__file__).resolve().parents[1] / "scenarios" / "network"
+
+
+def test_the_bundled_variant_adds_one_day_crew_at_the_north_station_only():
+    base = pf.load_scenario(BUNDLED / "network.yaml").model
+    more = pf.load_scenario(BUNDLED / "one_more_crew_north.yaml").model
+    (r, fleet), = base.network.fleets.items()
+    hours = [[float(s.capacity_by_minute.sum()) / 60 / 7 for s in m.network.fleets[r].stations] for m in (base, more)]
+    names = fleet.station_names
+    assert {n: b - a for n, a, b in zip(names, *hours)} == {"central": 0.0, "north": 12.0, "south": 0.0}
+
+
+@pytest.mark.slow  # two 28-day scenarios, 8 replications each
+def test_a_crew_more_at_the_north_station_shortens_the_waits_of_the_zones_around_it():
+    """Paired by common random numbers: the north's zone answers sooner, and the week costs one
+    12-hour crew a day more (85 an hour)."""
+    short = {"run.length": "28d", "run.warm_up": "7d"}
+    base = pf.load_scenario(BUNDLED / "network.yaml").with_changes(short)
+    more = pf.load_scenario(BUNDLED / "one_more_crew_north.yaml").with_changes(short)
+    cmp = pf.compare({"network": base, "north": more}, replications=8, jobs=2)
+    table = cmp.table()
+    row = table[(table["moment"] == "response_by_zone") & (table["group"] == "zone=northfield")
+                & (table["statistic"] == "mean")].iloc[0]
+    assert row["ci_high"] < 0, row.to_dict()
+    costs = cmp.costs().set_index("scenario")["cost_difference"]
+    assert costs.iloc[1] == pytest.approx(12 * 7 * 85)
