@@ -60,9 +60,6 @@ def rowgroups(model: Model) -> list[tuple[str, str]]:
     return [(m.name, group) for m, _code, group in Structure.of(model).rowgroups]
 
 
-CELLS = 2_000_000  # (waits × moment groups) split together at most: bounds the arrays' memory
-
-
 def split(model: Model, log: Log, counts_by_group: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One replication's split: ``(minutes, by_hour)``; ``minutes`` is (rowgroups, causes), the
     mean minutes per done patient (NaN: no done patient), ``by_hour`` (rowgroups, causes, 24) the
@@ -83,41 +80,39 @@ def split(model: Model, log: Log, counts_by_group: dict | None = None) -> tuple[
         if r not in chained:
             whole[r + 1] = st.column_of[(r,)]
     column = whole[waits.resource + 1]
-    block = max(1, CELLS // max(1, waits.patient.size))
-    for first in range(0, len(st.rowgroups), block):
-        groups = st.rowgroups[first:first + block]
-        g = np.arange(len(groups))
-        start = log.times[:, [m.start_event for m, _, _ in groups]]  # (patients, groups)
-        stop = log.times[:, [m.end_event for m, _, _ in groups]]
-        done = np.column_stack([counts[(m.name, code)] for m, code, _ in groups]) & ~np.isnan(stop)
-        lo = np.maximum(waits.begins[:, None], start[waits.patient])  # (waits, groups): within the moment
-        hi = np.minimum(waits.ends[:, None], stop[waits.patient])
-        ok = done[waits.patient] & (hi > lo)
-        length = np.where(ok, hi - lo, 0.0)
-        hour = _hour_of_day(np.where(ok, lo, 0.0))
-        cells = by_hour[first:first + len(groups)]
-        flat = cells.reshape(-1)
-        at_once = ok & (column >= 0)[:, None]
-        index = (g[None, :] * n_cols + column[:, None]) * HOURS + hour
-        flat += np.bincount(index[at_once], weights=length[at_once], minlength=flat.size)
+    for g, (m, code, _) in enumerate(st.rowgroups):  # each group reads only its done patients' waits
+        start, stop = log.times[:, m.start_event], log.times[:, m.end_event]
+        done = counts[(m.name, code)] & ~np.isnan(stop)
+        n = int(done.sum())
+        if n == 0:
+            continue
+        of_done = np.flatnonzero(done[waits.patient])
+        patient = waits.patient[of_done]
+        lo = np.maximum(waits.begins[of_done], start[patient])  # within the moment
+        hi = np.minimum(waits.ends[of_done], stop[patient])
+        ok = hi > lo
+        which, lo, hi = of_done[ok], lo[ok], hi[ok]
+        length = hi - lo
+        hour = _hour_of_day(lo)
+        cells = by_hour[g].reshape(-1)
+        col = column[which]
+        whole_wait = col >= 0
+        cells += np.bincount(col[whole_wait] * HOURS + hour[whole_wait], weights=length[whole_wait],
+                             minlength=cells.size)
+        resource = waits.resource[which]
         for r in chained:
-            of = waits.resource == r
+            of = resource == r
             for path in st.paths[r]:
-                part = np.where(ok[of], weights.minutes(path, lo[of], hi[of]), 0.0)
-                at = (g[None, :] * n_cols + st.column_of[path]) * HOURS + hour[of]
-                flat += np.bincount(at.reshape(-1), weights=part.reshape(-1), minlength=flat.size)
+                cells += np.bincount(st.column_of[path] * HOURS + hour[of],
+                                     weights=weights.minutes(path, lo[of], hi[of]), minlength=cells.size)
         span = np.where(done, stop - start, 0.0)
-        served = np.bincount((g[None, :] * HOURS + _hour_of_day(np.where(done, start, 0.0))).reshape(-1),
-                             weights=span.reshape(-1), minlength=len(groups) * HOURS)
-        waited = np.bincount((g[None, :] * HOURS + hour).reshape(-1), weights=length.reshape(-1),
-                             minlength=len(groups) * HOURS)
-        cells[:, 0] = (served - waited).reshape(len(groups), HOURS)
-        n = done.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            block = cells.sum(axis=2) / n[:, None]
-            block[:, 0] = (span.sum(axis=0) - length.sum(axis=0)) / n
-        block[n == 0] = np.nan
-        minutes[first:first + len(groups)] = block
+        served = np.bincount(_hour_of_day(start[done]), weights=span[done], minlength=HOURS)
+        waited = np.bincount(hour, weights=length, minlength=HOURS)
+        by_hour[g, 0] = served - waited
+        every_wait = np.zeros(waits.patient.size)  # summed as long as every wait, as the split was first written
+        every_wait[which] = length
+        minutes[g] = by_hour[g].sum(axis=1) / n
+        minutes[g, 0] = (span.sum() - every_wait.sum()) / n
     return minutes, by_hour
 
 
