@@ -39,6 +39,7 @@ class Results:
         self._patients_parts = patients_parts or []
         self._units_parts = units_parts or []
         self._vehicles = [r.vehicles for r in results if r.vehicles is not None]
+        self._vehicle_tables: dict = {}
         self._figure_patients = None  # patients_for_figures(), once read
         series = np.stack([r.inside_series for r in results])
         counted = np.sum(~np.isnan(series), axis=0)
@@ -110,8 +111,10 @@ class Results:
         state, rostered hours, utilisation with its 95 % interval, and cost a day, over the
         measured period, mean over replications; empty without fleets."""
         from .vehicles import vehicles_table
-        days = self._minutes.sum(axis=1) / MINUTES_PER_DAY
-        return vehicles_table(self.scenario.model, self._vehicles, days, by)
+        if by not in self._vehicle_tables:  # a page asks for it several times
+            days = self._minutes.sum(axis=1) / MINUTES_PER_DAY
+            self._vehicle_tables[by] = vehicles_table(self.scenario.model, self._vehicles, days, by)
+        return self._vehicle_tables[by].copy()
 
     FIGURE_REPLICATIONS = 3
 

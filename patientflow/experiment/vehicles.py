@@ -58,8 +58,9 @@ def vehicles_table(model: Model, per_replication: list[np.ndarray], measured_day
         keys = np.unique(keys[:, :2], axis=0)
     width = keys.shape[1]
     stacked = np.zeros((len(per_replication), len(keys), len(VEHICLE_COLUMNS) - 3 + 1))
+    position = {tuple(key): k for k, key in enumerate(keys)}
     for i, v in enumerate(per_replication):
-        at = [int(np.flatnonzero((keys == row[:width]).all(axis=1))[0]) for row in v]
+        at = [position[tuple(row[:width])] for row in v]
         np.add.at(stacked[i], at, np.column_stack([v[:, 3:], busy_minutes(v)]))
     hours = stacked / 60.0 / np.asarray(measured_days, dtype=float)[:, None, None]  # per day
     with np.errstate(invalid="ignore", divide="ignore"):

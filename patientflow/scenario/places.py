@@ -142,6 +142,17 @@ def read_table(path: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     return header[0], header[1], rows
 
 
+def table_rows(header: list[str], rows: list[tuple[int, list[str]]], bad):
+    """Each row of :func:`read_table` with as many values as the header names, as ``(line,
+    {column: value})``; ``bad`` hears of every other row."""
+    for line, cells in rows:
+        if len(cells) != len(header):
+            bad(line, "row", f"{len(cells)} value{'s' * (len(cells) != 1)}, the header names {len(header)} columns "
+                                "(values are separated by commas)")
+            continue
+        yield line, dict(zip(header, cells))
+
+
 def row_reporter(c, path: str):
     """``bad(line, column, message)``: a problem at a line of the CSV ``path``, reported to ``c``;
     after :data:`MOST_ROW_PROBLEMS` of them, one more says the rest are not listed."""
@@ -277,12 +288,7 @@ def _zone_file(c, path: str) -> Zones | None:
     by, share_cols = _share_columns(c, header, line0, bad)
     zones = Zones([], [], by)
     shares: dict[str | None, list[float]] = {key: [] for key in share_cols.values()}
-    for line, cells in rows:
-        if len(cells) != len(header):
-            bad(line, "row", f"{len(cells)} value{'s' * (len(cells) != 1)}, the header names {len(header)} columns "
-                                "(values are separated by commas)")
-            continue
-        row = dict(zip(header, cells))
+    for line, row in table_rows(header, rows, bad):
         name = row["name"]
         if not NAME.match(name):
             bad(line, "name", f"names use letters, digits and _ and start with a letter, got {shown(name)}")

@@ -37,7 +37,7 @@ from ..distributions import parse_duration
 from ..errors import PartError, hint
 from ..files import PATH_SHOWN, FileRefused, shown
 from ..model import HOSPITAL, STATION, ZONE, Travel
-from .places import Places, read_table, row_reporter
+from .places import Places, read_table, table_rows, row_reporter
 from .roster import parse_shift, shift_minutes
 from .values import STRICT, Dist
 
@@ -199,12 +199,7 @@ def read_matrix(c, path: str, key: tuple, places: Places) -> np.ndarray | None:
         return None
     out = np.full((len(names), len(names)), np.nan)
     where = np.zeros((len(names), len(names)), dtype=np.int64)
-    for line, cells in rows:
-        if len(cells) != len(header):
-            bad(line, "row", f"{len(cells)} value{'s' * (len(cells) != 1)}, the header names {len(header)} columns "
-                                "(values are separated by commas)")
-            continue
-        row = dict(zip(header, cells))
+    for line, row in table_rows(header, rows, bad):
         ends = []
         for col in ("from", "to"):
             if row[col] not in names:
