@@ -4,6 +4,7 @@ process is gone."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -28,6 +29,7 @@ class Shared:
 def serve(conn) -> None:
     """A worker's life: run each task the main process sends, send back its result or error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()  # what the worker was forked with lives as long as it does: never passed over by the collector
     main = multiprocessing.parent_process()
     if main is not None:
         threading.Thread(target=_end_with, args=(main,), name="patientflow-main-watch", daemon=True).start()

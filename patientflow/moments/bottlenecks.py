@@ -64,56 +64,71 @@ def split(model: Model, log: Log, counts_by_group: dict | None = None) -> tuple[
     """One replication's split: ``(minutes, by_hour)``; ``minutes`` is (rowgroups, causes), the
     mean minutes per done patient (NaN: no done patient), ``by_hour`` (rowgroups, causes, 24) the
     minutes in all, by the hour of the day they began (see the module's rules).
-    ``counts_by_group``: :func:`~.measure.counted_by_group` of ``log``, when already known."""
+    ``counts_by_group``: :func:`~.measure.counted_by_group` of ``log``, when already known.
+
+    Every moment and group at once: ``row[k, p]`` is the row of the split patient ``p`` counts
+    in as a done patient of the ``k``-th duration moment (a moment's groups, the values of its
+    ``by`` attribute, never share a patient), and each (moment, wait) pair of such a patient is
+    clipped to the moment and added to its row's cells."""
     counts = counts_by_group if counts_by_group is not None else counted_by_group(model, log)
     st = Structure.of(model)
-    n_cols = len(st.columns)
-    minutes = np.full((len(st.rowgroups), n_cols), np.nan)
-    by_hour = np.zeros((len(st.rowgroups), n_cols, HOURS))
+    n_rows, n_cols = len(st.rowgroups), len(st.columns)
+    minutes = np.full((n_rows, n_cols), np.nan)
+    by_hour = np.zeros((n_rows, n_cols, HOURS))
+    if not n_rows:
+        return minutes, by_hour
+    start = log.times[:, [m.start_event for m in st.moments]].T  # (moments, patients)
+    stop = log.times[:, [m.end_event for m in st.moments]].T
+    finished = ~np.isnan(stop)
+    row = np.full(start.shape, -1, dtype=np.int64)
+    for g, (k, key) in enumerate(zip(st.row_moment, st.row_key)):
+        row[k, counts[key] & finished[k]] = g
     waits = patient_waits(st, log)
     weights = Weights(st, log, waits)
-    # the column a wait goes to whole, by its resource (+1; 0: a time of day); -1: split along chains
+    k, w = np.nonzero(row[:, waits.patient] >= 0)  # each done patient's waits, moment by moment
+    patient = waits.patient[w]
+    lo = np.maximum(waits.begins[w], start[k, patient])  # within the moment
+    hi = np.minimum(waits.ends[w], stop[k, patient])
+    ok = hi > lo
+    k, w, patient, lo, hi = k[ok], w[ok], patient[ok], lo[ok], hi[ok]
+    length = hi - lo
+    hour = _hour_of_day(lo)
+    g = row[k, patient]
+    cell = (g * n_cols) * HOURS + hour  # the wait's cell in column 0
+    cells = by_hour.reshape(-1)
+    column = _whole_column(model, st, weights)[waits.resource[w] + 1]
+    whole = column >= 0
+    cells += np.bincount(cell[whole] + column[whole] * HOURS, weights=length[whole], minlength=cells.size)
+    resource = waits.resource[w]
+    for r in {path[0] for path in weights.cumulative if len(path) > 1}:
+        of = resource == r
+        for path in st.paths[r]:
+            cells += np.bincount(cell[of] + st.column_of[path] * HOURS, weights=weights.minutes(path, lo[of], hi[of]),
+                                 minlength=cells.size)
+    kc, pc = np.nonzero(row >= 0)  # the done patients, moment by moment
+    gc = row[kc, pc]
+    span = stop[kc, pc] - start[kc, pc]
+    served = np.bincount(gc * HOURS + _hour_of_day(start[kc, pc]), weights=span, minlength=n_rows * HOURS)
+    waited = np.bincount(g * HOURS + hour, weights=length, minlength=n_rows * HOURS)
+    by_hour[:, 0] = (served - waited).reshape(n_rows, HOURS)
+    n = np.bincount(gc, minlength=n_rows)
+    has = n > 0
+    minutes[has] = by_hour[has].sum(axis=2) / n[has, None]
+    minutes[has, 0] = (np.bincount(gc, weights=span, minlength=n_rows)[has]
+                       - np.bincount(g, weights=length, minlength=n_rows)[has]) / n[has]
+    return minutes, by_hour
+
+
+def _whole_column(model: Model, st: Structure, weights: Weights) -> np.ndarray:
+    """The column a wait goes to whole, by its resource (+1; 0: a time of day); -1: split along
+    the chains of holds behind it."""
     whole = np.full(len(model.resources) + 1, -1, dtype=np.int64)
     whole[0] = 1
     chained = {path[0] for path in weights.cumulative if len(path) > 1}
     for r in st.paths:
         if r not in chained:
             whole[r + 1] = st.column_of[(r,)]
-    column = whole[waits.resource + 1]
-    for g, (m, code, _) in enumerate(st.rowgroups):  # each group reads only its done patients' waits
-        start, stop = log.times[:, m.start_event], log.times[:, m.end_event]
-        done = counts[(m.name, code)] & ~np.isnan(stop)
-        n = int(done.sum())
-        if n == 0:
-            continue
-        of_done = np.flatnonzero(done[waits.patient])
-        patient = waits.patient[of_done]
-        lo = np.maximum(waits.begins[of_done], start[patient])  # within the moment
-        hi = np.minimum(waits.ends[of_done], stop[patient])
-        ok = hi > lo
-        which, lo, hi = of_done[ok], lo[ok], hi[ok]
-        length = hi - lo
-        hour = _hour_of_day(lo)
-        cells = by_hour[g].reshape(-1)
-        col = column[which]
-        whole_wait = col >= 0
-        cells += np.bincount(col[whole_wait] * HOURS + hour[whole_wait], weights=length[whole_wait],
-                             minlength=cells.size)
-        resource = waits.resource[which]
-        for r in chained:
-            of = resource == r
-            for path in st.paths[r]:
-                cells += np.bincount(st.column_of[path] * HOURS + hour[of],
-                                     weights=weights.minutes(path, lo[of], hi[of]), minlength=cells.size)
-        span = np.where(done, stop - start, 0.0)
-        served = np.bincount(_hour_of_day(start[done]), weights=span[done], minlength=HOURS)
-        waited = np.bincount(hour, weights=length, minlength=HOURS)
-        by_hour[g, 0] = served - waited
-        every_wait = np.zeros(waits.patient.size)  # summed as long as every wait, as the split was first written
-        every_wait[which] = length
-        minutes[g] = by_hour[g].sum(axis=1) / n
-        minutes[g, 0] = (span.sum() - every_wait.sum()) / n
-    return minutes, by_hour
+    return whole
 
 
 def _hour_of_day(t: np.ndarray) -> np.ndarray:

@@ -46,6 +46,9 @@ class Structure:
     def __init__(self, model: Model):
         self.rowgroups = [(m, code, group) for m in model.moments if m.kind == "duration"
                           for code, group in groups(model, m)]
+        self.moments = [m for m in model.moments if m.kind == "duration" and groups(model, m)]  # the rows' moments
+        self.row_moment = [self.moments.index(m) for m, _code, _group in self.rowgroups]  # each row's, in it
+        self.row_key = [(m.name, code) for m, code, _group in self.rowgroups]  # each row's in counted_by_group
         self.left = model.event("left")
         self.n_streams = len(model.streams)
         self.waits: list[Wait] = []

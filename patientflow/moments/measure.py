@@ -219,7 +219,7 @@ def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float |
                 open_ = counts & can_stop
                 waits = all_waits[done]
                 waited = all_waited[open_]
-                stats = [done.sum(), open_.sum(), *_describe(waits)]
+                stats = [np.count_nonzero(done), np.count_nonzero(open_), *_describe(waits)]
                 for tier in tiers or (None,):
                     out[r, :len(stats)] = stats
                     out[r, len(stats):] = _duration_tier(tier, waits, waited, days)
@@ -233,10 +233,10 @@ def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float |
             else:
                 has = np.isin(log.outcome, m.outcomes)
                 decided = counts & (~inside | ~reach.outcomes(m.outcomes, log.position, log.times))
-                n = int(decided.sum())
-                n_has = int((has & decided).sum())
+                n = np.count_nonzero(decided)
+                n_has = np.count_nonzero(has & decided)
                 share = n_has / n if n else np.nan
-                stats = [n, (counts & ~decided).sum(), share, np.nan, np.nan, np.nan]
+                stats = [n, np.count_nonzero(counts & ~decided), share, np.nan, np.nan, np.nan]
                 for tier in tiers or (None,):
                     out[r] = [*stats, share, *_share_tier(tier, n, n_has, days), np.nan]
                     r += 1
@@ -296,7 +296,7 @@ def _journey(log: Log, warm: float, applies: dict, met: dict) -> tuple[int, int,
     good = finished.copy()
     for key, mask in applies.items():
         good &= ~mask | met[key]
-    return int(finished.sum()), int((counted_ & (log.outcome == INSIDE)).sum()), int(good.sum())
+    return np.count_nonzero(finished), np.count_nonzero(counted_ & (log.outcome == INSIDE)), np.count_nonzero(good)
 
 
 def _describe(waits: np.ndarray) -> list[float]:
