@@ -153,3 +153,23 @@ def test_a_runs_split_of_the_wait_by_hour_is_held_compact_and_sums_to_the_same_b
     for a in dense:  # added in order, replication by replication
         expected = expected + a
     assert _pooled(compact).tobytes() == _pooled(dense).tobytes() == expected[None].tobytes()
+
+
+def test_a_batch_of_replications_sets_the_objects_alive_before_it_aside_and_hands_them_back(tmp_path):
+    """While a batch runs, the objects alive before it are left out of the collector's passes
+    (frozen), then handed back; objects someone else froze are left as they were."""
+    import gc
+    sc = pf.load_scenario(write(tmp_path, CALLS))
+    assert gc.get_freeze_count() == 0
+    seen = []
+    pf.simulate(sc, 2, 5, jobs=1, cache=False, on_done=lambda _r, _resumed: seen.append(gc.get_freeze_count()))
+    assert len(seen) == 2 and all(count > 0 for count in seen)
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        pf.simulate(sc, 2, 5, jobs=1, cache=False)
+        # neither handed back nor frozen again (a frozen object whose last reference goes is freed)
+        assert frozen - 100 <= gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()

@@ -582,3 +582,87 @@ def test_a_cut_paired_with_the_candidate_it_comes_from_is_known_as_well_as_that_
     # a cut that costs more than the parent's room is missed, paired or not
     cut[:, 0, col] = parent[:5, 0, col] - 0.2
     assert judge_paired(cut, parent, [c], 0.95, 20)[0]["verdict"] == "missed"
+
+
+def test_a_cut_the_parents_own_interval_leaves_in_doubt_is_left_after_its_first_stage():
+    """The bound of a cut judged paired is the parent's half-width plus the change's, and only
+    the change's shrinks with the cut's replications. A cut whose paired estimate leaves less
+    room than the parent's half-width is in doubt on any number of them: judge_paired ``at``
+    the cap says so after five (recomputed here from the t quantiles, without the library),
+    while a cut with room to spare is projected met."""
+    from scipy import stats as st
+
+    from patientflow.optimiser.constraints import Constraint, judge_paired
+    c = Constraint(0, "wait", "all", "80% within 4min", "within_target", True, 0.80, "share")
+    col = STATS.index("within_target")
+    rng = np.random.default_rng(11)
+    parent = np.full((20, 1, len(STATS)), np.nan)
+    parent[:, 0, col] = 0.86 + rng.normal(0, 0.03, 20)
+    theirs = parent[:, 0, col]
+    alpha = 0.05
+    margin = st.t.ppf(1 - alpha, 20 - 1) * theirs.std(ddof=1) / math.sqrt(20)
+    parent_half = st.t.ppf(1 - alpha, 20 - 1) * theirs.std(ddof=1) / math.sqrt(20)
+    room = theirs.mean() - (0.80 + margin) - parent_half  # what a cut may cost and still be shown, at best
+
+    noise = rng.normal(0, 0.004, 5)
+    noise -= noise.mean()  # the mean change is exactly the one asked for
+
+    def cut(change: float) -> np.ndarray:
+        out = np.full((5, 1, len(STATS)), np.nan)
+        out[:, 0, col] = parent[:5, 0, col] + change + noise
+        return out
+
+    def by_hand(candidate: np.ndarray, at: int) -> bool:
+        change = candidate[:, 0, col] - parent[:5, 0, col]
+        half = parent_half + st.t.ppf(1 - alpha, at - 1) * change.std(ddof=1) / math.sqrt(at)
+        return theirs.mean() + change.mean() - half >= 0.80 + margin
+
+    assert room > 0.01
+    half_100 = st.t.ppf(1 - alpha, 99) * noise.std(ddof=1) / 10
+    spent = cut(-room + half_100 / 2)  # leaves less room than the change's half-width on 100: never shown
+    for at in (5, 10, 100):
+        found = judge_paired(spent, parent, [c], 0.95, 20, at=at)[0]
+        assert (found["verdict"] == "met") == by_hand(spent, at) == False  # noqa: E712
+    spare = cut(-room / 3)
+    now = judge_paired(spare, parent, [c], 0.95, 20)[0]["verdict"]
+    later = judge_paired(spare, parent, [c], 0.95, 20, at=10)[0]["verdict"]
+    assert later == "met" and by_hand(spare, 10)
+    assert now in ("met", "open") and (now == "met") == by_hand(spare, 5)
+
+
+def test_a_constraint_the_corner_meets_by_less_than_the_confirmations_margin_is_out_of_reach_from_the_start(tmp_path):
+    """The search asks every candidate to clear a target by the half-width a confirmation on
+    fresh replications will have. The most generous corner is judged the same way: ``long``,
+    met there on average and by its one-sided bound, but by less than that margin (worked out
+    here from the t quantiles, without the library), is out of reach before any candidate is
+    run, with what binds it, instead of being chased on the luck of the shared replications."""
+    from scipy import stats as st
+
+    from patientflow.optimiser.evaluator import Evaluator
+    from patientflow.optimiser.search import Search
+    from patientflow.optimiser.settings import settings_for
+    from patientflow.optimiser.space import SearchSpace
+    text = mmc_text(1.0, 4.0, 6, 2.0, 0.8, 500).rstrip() + \
+        "\n          long: {stage: care, from: serve.queued, to: serve.end, critical: true, target: 95% within 10min}\n"
+    sc = pf.load_scenario(write(tmp_path, text))
+    settings = settings_for(sc, vary=["server=-1..+2"])
+    search = Search(sc, settings, Evaluator(SearchSpace(sc, settings.vary), settings.seed))
+    top, n = search.space.highs, settings.max_replications
+    search.ev.record(top, "most generous")
+    search.ev.ensure({top: list(range(n))})
+    long = next(c for c in search.constraints if c.moment == "long")
+    alpha = (1 - settings.confidence) / len(search.active)
+    sd = 0.004
+    half = st.t.ppf(1 - alpha, n - 1) * sd / math.sqrt(n)  # the bound's half-width and the margin alike
+    values = np.random.default_rng(3).normal(0, 1, n)
+    values = 0.95 + 1.5 * half + sd * (values - values.mean()) / values.std(ddof=1)  # mean and spread exact
+    for r in range(n):
+        search.ev.evaluations[top].stats[r][long.row, STATS.index("within_target")] = values[r]
+    assert values.mean() - half > 0.95  # met by the bound alone
+    search._drop_unattainable(set(search.active))
+    found = {v["constraint"]: v for v in search.most_generous}[long.label]
+    assert found["verdict"] == "open" and found["needed"] == pytest.approx(0.95 + half)
+    assert [v["constraint"] for v in search.unattainable] == [long.label]
+    assert search.unattainable[0]["binds"]["text"]
+    assert long not in search.active and [c.moment for c in search.active] == ["wait"]
+

@@ -65,6 +65,17 @@ def test_with_here_this_process_is_one_of_the_jobs_and_the_worker_is_kept_busy_m
         list(workers.run([("1",), ("x",), ("2",), ("3",)], 2, int, here=True))
 
 
+def test_the_last_task_is_left_to_this_process_not_queued_behind_a_busy_worker():
+    """A worker keeps a second task waiting only while that leaves this process one of its own.
+    Four tasks on this process and one worker: the worker takes the first two (short), this
+    process the third (long); when it comes back, the fourth is its own to run, not queued
+    for the worker while this process sits idle."""
+    list(workers.run([(0.0,)] * 2, 2, workers.about_this_process))  # the worker already running
+    seen = list(workers.run([(0.05,), (0.05,), (0.8,), (0.05,)], 2, workers.about_this_process, here=True))
+    here = [info["pid"] == os.getpid() for info in seen]
+    assert sum(here) == 2 and len(seen) == 4
+
+
 def test_a_failing_task_raises_its_error_with_the_workers_traceback_and_the_pool_goes_on():
     with pytest.raises(ValueError, match="invalid literal") as raised:
         list(workers.run([("x",), ("1",)], 2, int))

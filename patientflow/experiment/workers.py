@@ -262,8 +262,10 @@ class Pool:
     def run(self, calls: list[tuple], jobs: int, task: Callable, here: bool = False) -> Iterator:
         """``task(*call)`` for each call on up to ``jobs`` workers, each result as it comes.
         With ``here``, this process is one of the ``jobs``: it runs tasks itself while
-        ``jobs - 1`` workers run the others, each with a second task waiting in its pipe (this
-        process reads their results only between its own tasks); workers not yet running are
+        ``jobs - 1`` workers run the others, each with a second task waiting in its pipe while
+        that leaves this process one of its own (this process reads their results only between
+        its own tasks, and would otherwise sit idle while a worker runs the last two in turn);
+        workers not yet running are
         started meanwhile, in a thread, so no one waits for their start."""
         helpers = min(jobs, len(calls)) - (1 if here else 0)
         for gone in [w for i, w in enumerate(self.workers) if i >= helpers or not w.process.is_alive()]:
@@ -302,7 +304,10 @@ class Pool:
                     given[worker] -= 1
                     if given[worker] and not any(w is worker for w in running.values()):
                         running[conn] = worker  # its second task is still to come back
-                    if todo and given[worker] < depth:  # the next task before this result is handed on
+                    # the next task before this result is handed on; a second one waiting only
+                    # while that leaves this process one of its own (or it would sit idle while
+                    # the worker runs two in turn)
+                    if todo and given[worker] < depth and (given[worker] == 0 or len(todo) > helpers):
                         self._give(worker, todo.popleft(), generation, models, task, running)
                         given[worker] += 1
                     yield _result(data)

@@ -78,8 +78,9 @@ def meets(values: np.ndarray, c: Constraint) -> bool:
     return mean >= c.target if c.higher_is_better else mean <= c.target
 
 
-def bounds(values: np.ndarray, alpha: float) -> tuple[float, float, float]:
-    """Mean and one-sided (1 − alpha) lower and upper bounds, ignoring NaN replications."""
+def bounds(values: np.ndarray, alpha: float, at: int | None = None) -> tuple[float, float, float]:
+    """Mean and one-sided (1 − alpha) lower and upper bounds, ignoring NaN replications (with
+    ``at``, the bounds the same mean and spread would have on ``at`` replications)."""
     from scipy import stats
     v = values[~np.isnan(values)]
     if len(v) == 0:
@@ -87,7 +88,8 @@ def bounds(values: np.ndarray, alpha: float) -> tuple[float, float, float]:
     mean = float(v.mean())
     if len(v) < 2:
         return mean, -math.inf, math.inf
-    half = float(stats.t.ppf(1 - alpha, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    n = at or len(v)
+    half = float(stats.t.ppf(1 - alpha, n - 1) * v.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half
 
 
@@ -111,14 +113,15 @@ def verdict_of(c: Constraint, mean: float, low: float, high: float, target: floa
 
 
 def _judged(c: Constraint, mean: float, low: float, high: float, target: float) -> dict:
-    """A constraint's verdict row, from its estimate and bounds against ``target`` (moved or not)."""
+    """A constraint's verdict row, from its estimate and bounds against ``target`` (moved or not:
+    ``needed``, beside the constraint's own ``target``)."""
     behind = not math.isnan(mean) and ((mean < target) if c.higher_is_better else (mean > target))
-    return {"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target,
+    return {"constraint": c.label, "mean": mean, "low": low, "high": high, "target": c.target, "needed": target,
             "verdict": verdict_of(c, mean, low, high, target), "behind": behind}
 
 
 def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence: float,
-          confirm: int | None = None) -> list[dict]:
+          confirm: int | None = None, at: int | None = None) -> list[dict]:
     """Each constraint's verdict on a (replications, rows, STATS) array: ``met`` when its
     one-sided bound is on the right side of the target, ``missed`` when the opposite bound is on
     the wrong side, ``open`` otherwise; at confidence ``1 − (1 − confidence)/k`` (Bonferroni).
@@ -126,12 +129,13 @@ def judge(per_replication: np.ndarray, constraints: list[Constraint], confidence
     With ``confirm`` (the search's rule), the target moves by the half-width a confirmation of
     that many replications will have (from this sample's spread): a candidate the search
     accepts must be as far inside the target as the confirmation will ask, or it would pass the
-    search by the luck of the shared replications and fail on fresh ones about half the time."""
+    search by the luck of the shared replications and fail on fresh ones about half the time.
+    With ``at``: the verdicts the same means and spreads would have on ``at`` replications."""
     alpha = (1 - confidence) / max(len(constraints), 1)
     out = []
     for c in constraints:
         values = per_replication[:, c.row, STATS.index(c.column)]
-        mean, low, high = bounds(values, alpha)
+        mean, low, high = bounds(values, alpha, at)
         target = c.target
         if confirm is not None and np.count_nonzero(~np.isnan(values)) >= 2:
             margin = confirmation_margin(values, alpha, confirm)
@@ -158,14 +162,17 @@ def paired_behind(predicted: np.ndarray, constraints: list[Constraint], confiden
 
 
 def judge_paired(candidate: np.ndarray, parent: np.ndarray, constraints: list[Constraint], confidence: float,
-                 confirm: int) -> list[dict]:
+                 confirm: int, at: int | None = None) -> list[dict]:
     """:func:`judge` (the search's rule, targets moved by the confirmation's half-width) of a
     candidate from its replications paired with those of a ``parent`` that has more: its mean
     is the parent's moved by the mean paired change, and its bounds are as wide as the two
     intervals together (the parent's mean, on all its replications, and the change, on the
     candidate's: a sum of half-widths, which no correlation between them can exceed). With
     common random numbers the change is steady, so a candidate is known about as well as its
-    parent after a few replications of its own."""
+    parent after a few replications of its own.
+
+    With ``at``, the verdict the same estimate and spreads would have on ``at`` replications of
+    the candidate: the change's half-width shrinks with them, the parent's does not."""
     from scipy import stats
     alpha = (1 - confidence) / max(len(constraints), 1)
     k = candidate.shape[0]
@@ -179,8 +186,8 @@ def judge_paired(candidate: np.ndarray, parent: np.ndarray, constraints: list[Co
             mean, low, high, target = math.nan, -math.inf, math.inf, c.target
         else:
             mean = float(theirs.mean() + change.mean())
-            half = sum(float(stats.t.ppf(1 - alpha, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-                       for v in (theirs, change))
+            half = sum(float(stats.t.ppf(1 - alpha, n - 1) * v.std(ddof=1) / math.sqrt(n))
+                       for v, n in ((theirs, len(theirs)), (change, at or len(change))))
             low, high = mean - half, mean + half
             margin = confirmation_margin(theirs, alpha, confirm)
             target = c.target + margin if c.higher_is_better else c.target - margin

@@ -135,7 +135,10 @@ def constraint_row(opt, c, kind: str) -> str:
         if v is None:
             return "–"
         bound = v["low"] if c.higher_is_better else v["high"]
-        return f"{v['mean'] * scale:.1f}{suffix} (one-sided bound {bound * scale:.1f}{suffix})"
+        needed = v.get("needed", c.target)
+        asked = f"; {side} {needed * scale:.1f}{suffix} needed, the confirmation's margin added" \
+            if abs(needed - c.target) > 1e-12 else ""
+        return f"{v['mean'] * scale:.1f}{suffix} (one-sided bound {bound * scale:.1f}{suffix}{asked})"
     status = ("cannot be met in the space" if c.label in lost else
               "met" if confirm.get(c.label, {}).get("verdict") == "met" else
               "not confirmed" if c.label in confirm else "–")
@@ -165,7 +168,9 @@ def constraints_section(opt) -> str:
 f", and for the chosen rosters on {len(opt.confirmation_replications)} fresh replications that the search never used"
 if opt.confirmation_replications else " (no rosters were chosen, so none were confirmed)"}.
 A constraint is met when its one-sided {100 * s.confidence:g} % bound (Bonferroni-adjusted) is on the right
-side of its target. Targets of other moments that the input already meets are kept: the chosen
+side of its target. At the most generous rosters, as for every candidate of the search, the bound
+must clear the target by the half-width a confirmation on {s.confirm_replications} fresh replications
+will have: a constraint met there by less cannot be shown met by any rosters of the space. Targets of other moments that the input already meets are kept: the chosen
 rosters may not break them (so no saving comes from, say, leaving calls unanswered).</p>
 <table><tr><th>target</th><th>held as</th><th>goal</th><th>most generous rosters</th>
 <th>chosen rosters, confirmation run</th><th>status</th></tr>{''.join(rows)}</table>
