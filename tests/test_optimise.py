@@ -666,3 +666,33 @@ def test_a_constraint_the_corner_meets_by_less_than_the_confirmations_margin_is_
     assert search.unattainable[0]["binds"]["text"]
     assert long not in search.active and [c.moment for c in search.active] == ["wait"]
 
+
+
+def test_the_pages_constraint_rows_show_the_corners_mean_bound_and_what_the_search_needs(tandem_search):
+    """Each constraint's cell at the most generous rosters: its mean, one-sided bound and, where
+    it differs at the precision shown, the target moved by the confirmation's margin the search
+    asks of every candidate, all recomputed here from the corner's replications (t quantiles,
+    Bonferroni over the constraints) without the library's verdicts."""
+    import re
+
+    from scipy import stats as st
+
+    from patientflow.report.optimisation_page import constraint_row
+    opt = tandem_search
+    corner = next(e for e in opt.evaluations if e.point == opt.space.highs)
+    values = corner.array()
+    n, k = len(values), len(opt.active) + len(opt.unattainable)
+    alpha = (1 - opt.settings.confidence) / k
+    for c in opt.constraints:
+        v = values[:, c.row, STATS.index(c.column)]
+        half = st.t.ppf(1 - alpha, n - 1) * v.std(ddof=1) / math.sqrt(n)
+        margin = st.t.ppf(1 - alpha, opt.settings.confirm_replications - 1) * v.std(ddof=1) / math.sqrt(
+            opt.settings.confirm_replications)
+        scale = 100 if c.unit == "share" else 1
+        needed = c.target + margin if c.higher_is_better else c.target - margin
+        bound = v.mean() - half if c.higher_is_better else v.mean() + half
+        cell = re.findall(r"<td>([^<]*one-sided bound[^<]*)</td>", constraint_row(opt, c, "constraint"))[0]
+        assert cell.startswith(f"{v.mean() * scale:.1f}")
+        assert f"one-sided bound {bound * scale:.1f}" in cell
+        shows_needed = f"{needed * scale:.1f}" != f"{c.target * scale:.1f}"
+        assert (f"needs {'≥' if c.higher_is_better else '≤'} {needed * scale:.1f}" in cell) == shows_needed

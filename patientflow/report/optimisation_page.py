@@ -135,9 +135,9 @@ def constraint_row(opt, c, kind: str) -> str:
         if v is None:
             return "–"
         bound = v["low"] if c.higher_is_better else v["high"]
-        needed = v.get("needed", c.target)
-        asked = f"; {side} {needed * scale:.1f}{suffix} needed, the confirmation's margin added" \
-            if abs(needed - c.target) > 1e-12 else ""
+        needed = f"{v.get('needed', c.target) * scale:.1f}"
+        asked = f"; needs {side} {needed}{suffix} with the confirmation's margin" \
+            if needed != f"{c.target * scale:.1f}" else ""
         return f"{v['mean'] * scale:.1f}{suffix} (one-sided bound {bound * scale:.1f}{suffix}{asked})"
     status = ("cannot be met in the space" if c.label in lost else
               "met" if confirm.get(c.label, {}).get("verdict") == "met" else
