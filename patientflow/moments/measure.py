@@ -92,6 +92,7 @@ class _Reach:
 
     def __init__(self, model: Model):
         self.left = model.event("left")  # (no reference to the model: the cache below holds it weakly)
+        self.rows = summary_rows(model)  # the rows every replication is measured on
         n_steps = len(model.steps)
         self.step_reach = np.zeros((max(n_steps, 1), max(n_steps, 1)), dtype=bool)
         for i, reach in enumerate(model.reachable_steps):
@@ -195,10 +196,10 @@ def measure(model: Model, log: Log, rows: list[Row] | None = None, days: float |
     """A (rows, STATS) array of one replication's statistics, in :func:`summary_rows` order;
     per-day figures are per day of ``days`` (default: the measured period); ``counts_by_group``:
     :func:`counted_by_group` of ``log``, when already known."""
-    rows = rows if rows is not None else summary_rows(model)
+    reach = _Reach.of(model)
+    rows = rows if rows is not None else reach.rows
     days = days if days is not None else measured_days(model, log)
     out = np.full((len(rows), len(STATS)), np.nan)
-    reach = _Reach.of(model)
     end = log.length
     inside = log.outcome == INSIDE
     r = 0
