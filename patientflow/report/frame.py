@@ -24,6 +24,7 @@ h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #eceff1; padding-bott
 table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }
 th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
+td.nowrap { white-space: nowrap; }
 .warn { background: #fff3cd; padding: 0.5em; } .headline { font-size: 1.1em; background: #f5f7f8; padding: 0.6em 0.8em; }
 .headline ul { margin: 0.3em 0; padding-left: 1.2em; font-size: 0.9em; } .rule { font-size: 0.8em; color: #555; }
 .cards { display: flex; flex-wrap: wrap; gap: 0.6em; } .card { background: #f5f7f8; padding: 0.5em 0.8em; min-width: 12em; }

@@ -143,7 +143,7 @@ def constraint_row(opt, c, kind: str) -> str:
               "met" if confirm.get(c.label, {}).get("verdict") == "met" else
               "not confirmed" if c.label in confirm else "–")
     css = "met" if status == "met" else "missed" if status != "–" else ""
-    return (f"<tr><td>{esc(c.label)}</td><td>{esc(kind)}</td><td>{side} {c.target * scale:g}{suffix}</td>"
+    return (f"<tr><td>{esc(c.label)}</td><td>{esc(kind)}</td><td class='nowrap'>{side} {c.target * scale:g}{suffix}</td>"
             f"<td>{show(generous.get(c.label))}</td><td>{show(confirm.get(c.label))}</td>"
             f"<td class='{css}'>{esc(status)}</td></tr>")
 
