@@ -96,11 +96,12 @@ def split(model: Model, log: Log, counts_by_group: dict | None = None) -> tuple[
     g = row[k, patient]
     cell = (g * n_cols) * HOURS + hour  # the wait's cell in column 0
     cells = by_hour.reshape(-1)
-    column = _whole_column(model, st, weights)[waits.resource[w] + 1]
+    chained = {path[0] for path in weights.cumulative if len(path) > 1}  # resources whose waits split along chains
+    column = _whole_column(model, st, chained)[waits.resource[w] + 1]
     whole = column >= 0
     cells += np.bincount(cell[whole] + column[whole] * HOURS, weights=length[whole], minlength=cells.size)
     resource = waits.resource[w]
-    for r in {path[0] for path in weights.cumulative if len(path) > 1}:
+    for r in chained:
         of = resource == r
         for path in st.paths[r]:
             cells += np.bincount(cell[of] + st.column_of[path] * HOURS, weights=weights.minutes(path, lo[of], hi[of]),
@@ -119,12 +120,11 @@ def split(model: Model, log: Log, counts_by_group: dict | None = None) -> tuple[
     return minutes, by_hour
 
 
-def _whole_column(model: Model, st: Structure, weights: Weights) -> np.ndarray:
+def _whole_column(model: Model, st: Structure, chained: set[int]) -> np.ndarray:
     """The column a wait goes to whole, by its resource (+1; 0: a time of day); -1: split along
-    the chains of holds behind it."""
+    the chains of holds behind it (the resources ``chained``)."""
     whole = np.full(len(model.resources) + 1, -1, dtype=np.int64)
     whole[0] = 1
-    chained = {path[0] for path in weights.cumulative if len(path) > 1}
     for r in st.paths:
         if r not in chained:
             whole[r + 1] = st.column_of[(r,)]
