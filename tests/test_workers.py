@@ -65,15 +65,23 @@ def test_with_here_this_process_is_one_of_the_jobs_and_the_worker_is_kept_busy_m
         list(workers.run([("1",), ("x",), ("2",), ("3",)], 2, int, here=True))
 
 
-def test_the_last_task_is_left_to_this_process_not_queued_behind_a_busy_worker():
-    """A worker keeps a second task waiting only while that leaves this process one of its own.
-    Four tasks on this process and one worker: the worker takes the first two (short), this
-    process the third (long); when it comes back, the fourth is its own to run, not queued
-    for the worker while this process sits idle."""
+def test_a_worker_gets_its_next_task_as_it_comes_back_while_this_process_is_busy():
+    """This process runs the first task (long); the worker, already running, is handed each of the
+    six short ones as it hands the last back, without waiting for this process to finish its own."""
     list(workers.run([(0.0,)] * 2, 2, workers.about_this_process))  # the worker already running
-    seen = list(workers.run([(0.05,), (0.05,), (0.8,), (0.05,)], 2, workers.about_this_process, here=True))
+    seen = list(workers.run([(0.8,)] + [(0.05,)] * 6, 2, workers.about_this_process, here=True))
     here = [info["pid"] == os.getpid() for info in seen]
-    assert sum(here) == 2 and len(seen) == 4
+    assert len(seen) == 7 and sum(here) == 1
+
+
+def test_the_last_tasks_are_not_queued_behind_a_worker_s_running_task():
+    """A worker keeps a second task waiting only while more are left than processes to run them:
+    of four tasks, this process runs the first (short), the worker the second (long), and the
+    last two are this process's own as it comes back, not queued behind the worker's long one."""
+    list(workers.run([(0.0,)] * 2, 2, workers.about_this_process))  # the worker already running
+    seen = list(workers.run([(0.05,), (0.8,), (0.05,), (0.05,)], 2, workers.about_this_process, here=True))
+    here = [info["pid"] == os.getpid() for info in seen]
+    assert len(seen) == 4 and sum(here) == 3
 
 
 def test_a_failing_task_raises_its_error_with_the_workers_traceback_and_the_pool_goes_on():
@@ -105,9 +113,9 @@ def test_a_call_made_while_the_pool_is_in_use_has_workers_of_its_own():
 
 
 def test_a_command_needing_workers_starts_their_server_early_and_one_process_starts_none():
-    code = ("import patientflow.experiment.workers as w\n"
-            "w.start_soon(1); none = w._SERVER._forkserver_pid\n"
-            "w.start_soon(2); server = w._SERVER._forkserver_pid\n"
+    code = ("import patientflow.experiment.workers as w, patientflow.experiment.worker_start as s\n"
+            "w.start_soon(1); none = s.server_pid()\n"
+            "w.start_soon(2); server = s.server_pid()\n"
             "info = list(w.run([(), ()], 2, w.about_this_process))\n"
             "print(none, server is not None and {i['parent'] for i in info} == {server})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,15 +1,12 @@
 """The local worker pool: processes that run replications for the main process.
 
-Workers are forked from a server process of this package's own that has imported the engine and
-nothing else (numpy, SimPy, the engine and the measures: no pandas, scipy or plotly, and not the
-script or command that started it, which a worker would otherwise import again, and run again if
-it had no ``__main__`` guard). The server starts on a process's first parallel call and takes a
-fraction of a second to import; a worker then starts in milliseconds, and the workers are kept
-for the life of the process: an optimiser or a notebook that simulates many times pays for
-starting them once.
+Workers are light processes forked from a server of this package's own (:mod:`.worker_start`),
+and are kept for the life of the process: an optimiser or a notebook that simulates many times
+pays for starting them once.
 
-A call hands each worker one task at a time and the next as soon as it hands a result back;
-each model goes to each worker once per call, not with every task. Ctrl-C never reaches the
+A thread of each call's own hands each worker its tasks as soon as it is up and the next as soon
+as it hands a result back, whatever this process is doing meanwhile (:class:`_Call`); each model
+goes to each worker once per call, not with every task. Ctrl-C never reaches the
 workers nor the server (it is blocked in them: the main process stops them), and a worker ends
 as soon as the main process is gone, a kill -9 included: it watches a pipe only the main process
 holds open. A worker that dies is an error naming it; after an error, Ctrl-C or a call left part
@@ -21,94 +18,23 @@ from __future__ import annotations
 
 import atexit
 import collections
-import io
 import itertools
-import multiprocessing
-import os
 import pickle
 import queue
 import signal
 import threading
-from multiprocessing import connection, util
+from multiprocessing import connection
 from typing import Callable, Iterator
 
 from ..model import Model
 from .worker_process import PROTOCOL, Shared as _Shared, about_this_process, serve as _serve
+from .worker_start import Process, ctrl_c_held, interpreter_lock_soon, start_soon
 
 __all__ = ["WorkerDied", "about_this_process", "run", "start_soon", "worker_pids"]
-
-# what the server imports before forking workers: everything a replication needs
-PRELOAD = ["patientflow.experiment.replications", "patientflow.experiment.cache", "patientflow.experiment.workers"]
 
 
 class WorkerDied(RuntimeError):
     """A worker process ended while it was running a task (killed, or out of memory)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Starting a worker: from our own fork server, without the main module
-# ---------------------------------------------------------------------------------------------
-try:
-    from multiprocessing import context, forkserver, popen_forkserver, reduction, spawn
-except ImportError:  # no fork server on this platform (Windows): fresh interpreters
-    _Process = multiprocessing.get_context("spawn").Process
-else:
-    _SERVER = forkserver.ForkServer()  # not the global one: its preload and its user are ours alone
-    _SERVER.set_forkserver_preload(PRELOAD)
-
-    class _Popen(popen_forkserver.Popen):
-        def _launch(self, process_obj):
-            """popen_forkserver.Popen._launch (the same in Python 3.10 to 3.13), from our server,
-            and with the main module left out of what the worker prepares."""
-            prep_data = spawn.get_preparation_data(process_obj._name)
-            prep_data.pop("init_main_from_name", None)
-            prep_data.pop("init_main_from_path", None)
-            buf = io.BytesIO()
-            context.set_spawning_popen(self)
-            try:
-                reduction.dump(prep_data, buf)
-                reduction.dump(process_obj, buf)
-            finally:
-                context.set_spawning_popen(None)
-            self.sentinel, w = _SERVER.connect_to_new_process(self._fds)
-            # the worker's sign of this process's life (multiprocessing.parent_process() there)
-            _parent_w = os.dup(w)
-            self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
-            with open(w, "wb", closefd=True) as f:
-                f.write(buf.getbuffer())
-            self.pid = forkserver.read_signed(self.sentinel)
-
-    class _Process(context.ForkServerProcess):
-        @staticmethod
-        def _Popen(process_obj):
-            return _Popen(process_obj)
-
-
-class _ctrl_c_held:
-    """Ctrl-C held back in this thread while workers (and the server) start: they start with it
-    blocked (a blocked signal stays blocked in a new program), so none of them ever prints a
-    traceback for it, not even while the server imports; a Ctrl-C meanwhile reaches this process
-    once they have started. Where signals cannot be blocked (Windows), ignored instead, in the
-    main thread."""
-
-    def __enter__(self):
-        self.blocked = self.ignored = None
-        if hasattr(signal, "pthread_sigmask"):
-            try:  # started first: starting it unblocks Ctrl-C in this thread
-                from multiprocessing import resource_tracker
-                resource_tracker.ensure_running()
-            except ImportError:
-                pass
-            self.blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        elif threading.current_thread() is threading.main_thread():
-            self.ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.blocked is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, self.blocked)
-        if self.ignored is not None:
-            signal.signal(signal.SIGINT, self.ignored)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +48,7 @@ class _RemoteTraceback(Exception):
 class _Worker:
     def __init__(self):
         here, there = connection.Pipe()
-        self.process = _Process(target=_serve, args=(there,), name="patientflow-worker", daemon=True)
+        self.process = Process(target=_serve, args=(there,), name="patientflow-worker", daemon=True)
         self.process.start()
         there.close()
         self.conn = here
@@ -187,69 +113,106 @@ class _Models:
 _generations = itertools.count()
 
 
-class _Starting:
-    """The workers a call needs beyond those running: started here at once, or (``in_thread``)
-    in a thread while this process gets on with tasks of its own; ``ready()`` hands each over
-    once, as it has started."""
+class _Call:
+    """One call's tasks, shared by this process and the workers. A thread of the call's own (the
+    dispatcher) starts the workers the call still needs, gives each its first tasks as soon as it
+    is up and its next as soon as it hands a result back, and puts each result in ``results``
+    for this process to read between tasks of its own: no worker waits on this process, which may
+    be busy with a long task of its own (or the caller with what it does with a result).
 
-    def __init__(self, pool: "Pool", wanted: int, in_thread: bool):
-        self.pool = pool
-        self.queue: "queue.Queue[_Worker | BaseException]" = queue.Queue()
-        self.handed: set[int] = set()
-        self.missing = max(0, wanted - len(pool.workers))
-        self.thread = None
-        if self.missing and in_thread:
-            self.thread = threading.Thread(target=self._start, name="patientflow-workers-start", daemon=True)
-            self.thread.start()
-        elif self.missing:
-            self._start()
+    A worker keeps a second task waiting in its pipe (so it never waits for the dispatcher
+    either) only while more tasks are left than processes to run them: the last ones go to
+    whichever process is free first, not behind a worker's running task."""
 
-    def _start(self) -> None:
+    DEPTH = 2
+
+    def __init__(self, pool: "Pool", calls: list[tuple], helpers: int, here: bool, task: Callable):
+        self.pool, self.task, self.helpers = pool, task, helpers
+        self.todo = collections.deque(calls)
+        self.processes = helpers + (1 if here else 0)
+        self.results: "queue.SimpleQueue[bytes | BaseException]" = queue.SimpleQueue()
+        self.generation, self.models = next(_generations), _Models()
+        self.wake, self.waker = connection.Pipe(duplex=False)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._dispatch, name="patientflow-dispatch", daemon=True)
+
+    def take(self) -> tuple | None:
+        """The next call still to run, or None."""
         try:
-            with _ctrl_c_held():
-                for _ in range(self.missing):
-                    self.queue.put(_Worker())
+            return self.todo.popleft()
+        except IndexError:
+            return None
+
+    def _dispatch(self) -> None:
+        given: dict[_Worker, int] = {}  # tasks sent to each worker and not yet answered
+        running: dict[object, _Worker] = {}
+        try:
+            for worker in self.pool.workers:
+                self._stock(worker, given, running)
+            missing = max(0, self.helpers - len(self.pool.workers))
+            while not self.stopping:
+                if missing and self.todo:  # one at a time: those up are served in between
+                    with ctrl_c_held(), interpreter_lock_soon():
+                        worker = _Worker()
+                    self.pool.workers.append(worker)
+                    missing -= 1
+                    self._stock(worker, given, running)
+                    timeout = 0.0
+                elif running:
+                    timeout = None
+                else:
+                    return  # every task given has come back, and none is left to give
+                for conn in connection.wait([*running, self.wake], timeout):
+                    if conn is self.wake:
+                        return
+                    worker = running[conn]
+                    try:
+                        data = conn.recv_bytes()
+                    except (EOFError, OSError):
+                        raise worker.died() from None
+                    given[worker] -= 1
+                    if not given[worker]:
+                        del running[conn]
+                    self._stock(worker, given, running)  # its next task before this result is handed on
+                    self.results.put(data)
         except BaseException as exc:  # noqa: BLE001  (raised in the call's own thread)
-            self.queue.put(exc)
+            self.results.put(exc)
 
-    def _take(self, item) -> "_Worker":
-        if isinstance(item, BaseException):
-            raise item
-        self.pool.workers.append(item)
-        return item
+    def _stock(self, worker: _Worker, given: dict, running: dict) -> None:
+        n = given.get(worker, 0)
+        while n < self.DEPTH and (n == 0 or len(self.todo) > self.processes):
+            call = self.take()
+            if call is None:
+                break
+            try:
+                worker.send(self.generation, self.models, self.task, call)
+            except (EOFError, OSError):
+                raise worker.died() from None
+            n += 1
+        given[worker] = n
+        if n:
+            running[worker.conn] = worker
 
-    def ready(self) -> list["_Worker"]:
-        """The workers started since the last look (all running ones, the first time)."""
+    def next_result(self):
+        """The next result a worker has handed back (waiting for it), or its error raised."""
         while True:
             try:
-                self._take(self.queue.get_nowait())
+                item = self.results.get(timeout=0.2)  # a timeout: Ctrl-C is seen meanwhile
             except queue.Empty:
-                break
-        fresh = [w for w in self.pool.workers if id(w) not in self.handed]
-        self.handed.update(id(w) for w in fresh)
-        return fresh
-
-    def pending(self) -> bool:
-        """Whether a worker may still come: the thread starting them still runs, or one it
-        started has not been taken yet."""
-        return (self.thread is not None and self.thread.is_alive()) or not self.queue.empty()
-
-    def wait(self) -> None:
-        """Until the next worker has started, or none can come any more."""
-        while self.pending():
-            try:
-                self._take(self.queue.get(timeout=0.2))
-                return
-            except queue.Empty:
+                if not self.thread.is_alive() and self.results.empty():
+                    raise RuntimeError("the local workers stopped handing back results") from None
                 continue
+            if isinstance(item, BaseException):
+                raise item
+            return _result(item)
 
-    def join(self) -> None:
-        if self.thread is not None:
+    def stop(self) -> None:
+        self.stopping = True
+        if self.thread.is_alive():
+            self.waker.send_bytes(b"")
             self.thread.join()
-            while not self.queue.empty():  # started after the call ended: kept for the next
-                item = self.queue.get_nowait()
-                if not isinstance(item, BaseException):
-                    self.pool.workers.append(item)
+        self.wake.close()
+        self.waker.close()
 
 
 class Pool:
@@ -261,69 +224,32 @@ class Pool:
 
     def run(self, calls: list[tuple], jobs: int, task: Callable, here: bool = False) -> Iterator:
         """``task(*call)`` for each call on up to ``jobs`` workers, each result as it comes.
-        With ``here``, this process is one of the ``jobs``: it runs tasks itself while
-        ``jobs - 1`` workers run the others, each with a second task waiting in its pipe while
-        that leaves this process one of its own (this process reads their results only between
-        its own tasks, and would otherwise sit idle while a worker runs the last two in turn);
-        workers not yet running are
-        started meanwhile, in a thread, so no one waits for their start."""
+        With ``here``, this process is one of the ``jobs``: it runs the first call and then
+        any still left between results, while ``jobs - 1`` workers run the others (see
+        :class:`_Call`); workers not yet running are started meanwhile, so no one waits for
+        their start."""
         helpers = min(jobs, len(calls)) - (1 if here else 0)
         for gone in [w for i, w in enumerate(self.workers) if i >= helpers or not w.process.is_alive()]:
             gone.stop()  # fewer asked for than are running, or died while idle (nothing lost)
             self.workers.remove(gone)
-        starting = _Starting(self, helpers, in_thread=here)
-        generation, models = next(_generations), _Models()
-        todo = collections.deque(calls)
-        running: dict[object, _Worker] = {}
-        given: dict[_Worker, int] = {}  # tasks sent to each worker and not yet answered
-        depth = 2 if here else 1
+        call = _Call(self, calls, helpers, here, task)
+        mine = call.take() if here else None  # this process's first: taken before any worker's
+        call.thread.start()
         done = False
         try:
-            while todo or running or starting.pending():
-                for worker in starting.ready():
-                    given.setdefault(worker, 0)
-                for worker, n in given.items():  # keep each worker's pipe stocked
-                    while n < depth and todo and (n == 0 or len(todo) > helpers):
-                        self._give(worker, todo.popleft(), generation, models, task, running)
-                        n += 1
-                    given[worker] = n
-                if here and todo:
-                    yield task(*todo.popleft())
-                    timeout = 0.0  # only what has already come back, then the next task here
-                elif running:
-                    timeout = None
+            for _ in range(len(calls)):
+                if mine is not None:
+                    result, mine = task(*mine), None
+                    yield result
                 else:
-                    starting.wait()  # nothing to do here but wait for a worker to start
-                    continue
-                for conn in connection.wait(list(running), timeout):
-                    worker = running.pop(conn)
-                    try:
-                        data = conn.recv_bytes()
-                    except (EOFError, OSError):
-                        raise worker.died() from None
-                    given[worker] -= 1
-                    if given[worker] and not any(w is worker for w in running.values()):
-                        running[conn] = worker  # its second task is still to come back
-                    # the next task before this result is handed on; a second one waiting only
-                    # while that leaves this process one of its own (or it would sit idle while
-                    # the worker runs two in turn)
-                    if todo and given[worker] < depth and (given[worker] == 0 or len(todo) > helpers):
-                        self._give(worker, todo.popleft(), generation, models, task, running)
-                        given[worker] += 1
-                    yield _result(data)
+                    yield call.next_result()
+                if here and call.results.empty():
+                    mine = call.take()  # nothing has come back: the next task is this process's own
             done = True
         finally:
-            starting.join()
+            call.stop()
             if not done:  # Ctrl-C, an error, a dead worker or a caller that stopped: stop what still runs
                 self.close()
-
-    @staticmethod
-    def _give(worker: _Worker, call: tuple, generation: int, models: _Models, task: Callable, running: dict) -> None:
-        try:
-            worker.send(generation, models, task, call)
-        except (EOFError, OSError):
-            raise worker.died() from None
-        running[worker.conn] = worker
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self.workers if w.process.is_alive()]
@@ -370,15 +296,6 @@ def run(calls: list[tuple], jobs: int, task: Callable, here: bool = False) -> It
         yield from own.run(calls, jobs, task, here)
     finally:
         own.close()
-
-
-def start_soon(jobs: int) -> None:
-    """Start the server the workers are forked from now, when a call with ``jobs`` (0: every core)
-    will need workers: it imports the engine (a fraction of a second) while this process goes
-    on, e.g. reading the scenario files, instead of while it waits for its first workers."""
-    if (jobs if jobs > 0 else (os.cpu_count() or 1)) > 1 and "_SERVER" in globals():
-        with _ctrl_c_held():
-            _SERVER.ensure_running()
 
 
 def worker_pids() -> list[int]:
