@@ -15,3 +15,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}" >&2
   touch "$stamp"
 fi
+# The package's own modules compiled once, here: an editable install leaves that to the first
+# import, which cannot keep the result where PYTHONDONTWRITEBYTECODE is set (as in many
+# containers), and every process (each worker's server among them) would compile them again.
+.venv/bin/python -m compileall -q patientflow >&2
