@@ -132,8 +132,7 @@ class _Call:
         self.processes = helpers + (1 if here else 0)
         self.results: "queue.SimpleQueue[bytes | BaseException]" = queue.SimpleQueue()
         self.generation, self.models = next(_generations), _Models()
-        self.wake, self.waker = connection.Pipe(duplex=False)
-        self.stopping = False
+        self.wake, self.waker = connection.Pipe(duplex=False)  # written to by stop()
         self.thread = threading.Thread(target=self._dispatch, name="patientflow-dispatch", daemon=True)
 
     def take(self) -> tuple | None:
@@ -145,40 +144,38 @@ class _Call:
 
     def _dispatch(self) -> None:
         given: dict[_Worker, int] = {}  # tasks sent to each worker and not yet answered
-        running: dict[object, _Worker] = {}
         try:
             for worker in self.pool.workers:
-                self._stock(worker, given, running)
+                self._stock(worker, given)
             missing = max(0, self.helpers - len(self.pool.workers))
-            while not self.stopping:
+            while True:
+                busy = {w.conn: w for w, n in given.items() if n}
                 if missing and self.todo:  # one at a time: those up are served in between
                     with ctrl_c_held(), interpreter_lock_soon():
                         worker = _Worker()
                     self.pool.workers.append(worker)
                     missing -= 1
-                    self._stock(worker, given, running)
-                    timeout = 0.0
-                elif running:
+                    self._stock(worker, given)
+                    timeout = 0.0  # a look at what has come back, then the next worker
+                elif busy:
                     timeout = None
                 else:
                     return  # every task given has come back, and none is left to give
-                for conn in connection.wait([*running, self.wake], timeout):
+                for conn in connection.wait([*busy, self.wake], timeout):
                     if conn is self.wake:
                         return
-                    worker = running[conn]
+                    worker = busy[conn]
                     try:
                         data = conn.recv_bytes()
                     except (EOFError, OSError):
                         raise worker.died() from None
                     given[worker] -= 1
-                    if not given[worker]:
-                        del running[conn]
-                    self._stock(worker, given, running)  # its next task before this result is handed on
+                    self._stock(worker, given)  # its next task before this result is handed on
                     self.results.put(data)
         except BaseException as exc:  # noqa: BLE001  (raised in the call's own thread)
             self.results.put(exc)
 
-    def _stock(self, worker: _Worker, given: dict, running: dict) -> None:
+    def _stock(self, worker: _Worker, given: dict) -> None:
         n = given.get(worker, 0)
         while n < self.DEPTH and (n == 0 or len(self.todo) > self.processes):
             call = self.take()
@@ -190,8 +187,6 @@ class _Call:
                 raise worker.died() from None
             n += 1
         given[worker] = n
-        if n:
-            running[worker.conn] = worker
 
     def next_result(self):
         """The next result a worker has handed back (waiting for it), or its error raised."""
@@ -207,7 +202,6 @@ class _Call:
             return _result(item)
 
     def stop(self) -> None:
-        self.stopping = True
         if self.thread.is_alive():
             self.waker.send_bytes(b"")
             self.thread.join()
